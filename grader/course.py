@@ -1,0 +1,154 @@
+"""The nbgrader course: release the student notebooks, and autograde submissions.
+
+`course/` is a normal nbgrader course directory. Every operation here works on a temporary copy
+of it, so that nbgrader's gradebook and release folders never land in the repository.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import functools
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from traitlets.config import Config, PyFileConfigLoader
+
+from grader.errors import CourseError
+from grader.paths import COURSE, NOTEBOOKS
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+def assignments(course_dir: Path = COURSE) -> list[str]:
+    """The assignment ids in `course_dir/source`, in course order (their names sort)."""
+    source = course_dir / "source"
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def load_config(course_dir: Path, root: Path) -> Config:
+    """The course's nbgrader_config.py, with the course root moved to `root`."""
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.Exchange.root = str(root / "exchange")  # nbgrader's exchange is not used here
+    config.NbGraderAPI.log_level = "WARN"
+    return config
+
+
+def nbgrader_api(course_dir: Path, root: Path):
+    """nbgrader's Python API for a course whose root is `root` (a copy of `course_dir`)."""
+    from nbgrader.apps import NbGraderAPI  # slow import: only when grading or releasing
+
+    _put_our_scripts_on_path()
+    return NbGraderAPI(config=load_config(course_dir, root))
+
+
+def _put_our_scripts_on_path() -> None:
+    """nbgrader runs the `alembic` command; in an unactivated virtualenv it is not on PATH."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def copy_course(course_dir: Path, root: Path) -> None:
+    """The course's config and sources into `root` (an empty or new directory), with an empty
+    gradebook."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(_empty_gradebook(), root / "gradebook.db")
+    shutil.copy2(course_dir / CONFIG_FILE, root / CONFIG_FILE)
+    shutil.copytree(course_dir / "source", root / "source", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+
+
+@functools.cache
+def _empty_gradebook() -> Path:
+    """An empty nbgrader gradebook, made once per process.
+
+    nbgrader stamps a new gradebook with its schema version by running `alembic heads`, which
+    takes several seconds; copying a gradebook made once avoids paying that for every course root.
+    """
+    from nbgrader.api import Gradebook
+
+    _put_our_scripts_on_path()
+    path = Path(tempfile.mkdtemp(prefix="workshop-gradebook-")) / "gradebook.db"
+    Gradebook(f"sqlite:///{path}", "rabbitmq-workshop").close()
+    return path
+
+
+def generate(api, assignment: str) -> None:
+    result = api.generate_assignment(assignment)
+    if not result["success"]:
+        raise CourseError(f"nbgrader could not generate {assignment}:\n{result.get('error') or result['log']}")
+
+
+def release(
+    course_dir: Path = COURSE, out_dir: Path = NOTEBOOKS, only: list[str] | None = None
+) -> list[Path]:
+    """Produce the student notebooks of `course_dir` into `out_dir/<assignment>/`.
+
+    Solutions become stubs, hidden tests disappear, and test cells are locked (nbgrader's
+    generate_assignment). Returns the released files.
+    """
+    wanted = only or assignments(course_dir)
+    unknown = sorted(set(wanted) - set(assignments(course_dir)))
+    if unknown:
+        raise CourseError(f"no such assignment in {course_dir / 'source'}: {', '.join(unknown)}")
+    written = []
+    with tempfile.TemporaryDirectory(prefix="workshop-release-") as tmp:
+        root = Path(tmp)
+        copy_course(course_dir, root)
+        api = nbgrader_api(course_dir, root)
+        for assignment in wanted:
+            generate(api, assignment)
+            target = out_dir / assignment
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(root / "release" / assignment, target)
+            written.extend(sorted(p for p in target.rglob("*") if p.is_file()))
+    return written
+
+
+def drift(course_dir: Path = COURSE, out_dir: Path = NOTEBOOKS) -> list[str]:
+    """Files that differ between `out_dir` and a fresh release of `course_dir` (empty: no drift)."""
+    with tempfile.TemporaryDirectory(prefix="workshop-drift-") as tmp:
+        fresh = Path(tmp) / "notebooks"
+        release(course_dir, fresh)
+        return _differences(filecmp.dircmp(fresh, out_dir), "")
+
+
+def _differences(cmp: filecmp.dircmp, prefix: str) -> list[str]:
+    found = [f"{prefix}{name} (only in a fresh release)" for name in cmp.left_only]
+    found += [f"{prefix}{name} (not produced by the release)" for name in cmp.right_only
+              if name not in (".ipynb_checkpoints", "__pycache__")]
+    found += [f"{prefix}{name} (differs)" for name in cmp.diff_files]
+    for name, sub in cmp.subdirs.items():
+        found += _differences(sub, f"{prefix}{name}/")
+    return found
+
+
+def autograde(root: Path, assignment: str, student: str, course_dir: Path = COURSE,
+              *, cell_timeout: int | None = None) -> dict[str, float]:
+    """Autograde `root/submitted/<student>/<assignment>` and return points per graded cell.
+
+    `root` is a course root made with `copy_course` where `generate(...)` already ran.
+    The key `"total"` holds the sum and `"max"` the most there was to get. `cell_timeout`
+    overrides the course's per-cell timeout (seconds).
+    """
+    api = nbgrader_api(course_dir, root)
+    if cell_timeout is not None:
+        api.config.Execute.timeout = cell_timeout
+    result = api.autograde(assignment, student)
+    if not result["success"]:
+        raise CourseError(f"nbgrader could not autograde {assignment} for {student}:\n"
+                          f"{result.get('error') or result['log']}")
+    scores: dict[str, float] = {}
+    with api.gradebook as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                scores[f"{notebook.name}:{grade.name}"] = grade.score
+        scores["total"] = submission.score
+        scores["max"] = submission.max_score
+    return scores

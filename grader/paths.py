@@ -1,0 +1,8 @@
+"""Where the course lives in a checkout (or in the project's Docker image)."""
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COURSE = REPO / "course"
+NOTEBOOKS = REPO / "notebooks"
+SOLUTIONS = REPO / "solutions"
