@@ -1,0 +1,53 @@
+"""What the course notebooks import: `from grader import lab`.
+
+- `lab.broker_url()`: the AMQP URL to use (RABBITMQ_URL, else amqp://guest:guest@localhost:5672/%2F)
+- `lab.reset(queues=..., exchanges=...)`: delete what a lesson declares, so a re-run starts clean
+- `lab.show_topology()`: a picture of the exchanges, bindings and queues on the broker
+- `lab.expect_*`, `lab.queue_state`, `lab.peek`: the checks behind each exercise's feedback
+"""
+
+from grader.lab.checks import (
+    CheckFailed,
+    Peeked,
+    QueueState,
+    bindings_of,
+    expect,
+    expect_binding,
+    expect_exchange,
+    expect_messages,
+    expect_queue,
+    ok,
+    peek,
+    queue_definition,
+    queue_state,
+    wait_until,
+)
+from grader.lab.connection import broker_url, channel, management, settings, vhost
+from grader.lab.reset import reset
+from grader.lab.topology import render_svg, show_topology, snapshot
+
+__all__ = [
+    "CheckFailed",
+    "Peeked",
+    "QueueState",
+    "bindings_of",
+    "broker_url",
+    "channel",
+    "expect",
+    "expect_binding",
+    "expect_exchange",
+    "expect_messages",
+    "expect_queue",
+    "management",
+    "ok",
+    "peek",
+    "queue_definition",
+    "queue_state",
+    "render_svg",
+    "reset",
+    "settings",
+    "show_topology",
+    "snapshot",
+    "vhost",
+    "wait_until",
+]

@@ -1,0 +1,211 @@
+"""Checks for the notebooks: each looks at the broker and passes or says in plain words what is wrong.
+
+A failed check raises `CheckFailed`, an `AssertionError` that Jupyter shows as one red sentence
+instead of a traceback, and that nbgrader counts as a failed test. A passed check prints a line
+starting with a check mark, so the student sees that the step worked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pika
+import pika.exceptions
+
+from grader.lab import connection
+
+
+class CheckFailed(AssertionError):
+    """A check that did not pass; `str()` is the sentence the student reads."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [f"\x1b[1;31m✘ {self}\x1b[0m"]
+
+
+def ok(sentence: str) -> None:
+    print(f"✔ {sentence}")
+
+
+def expect(condition: object, sentence: str) -> None:
+    if not condition:
+        raise CheckFailed(sentence)
+
+
+# -- queues ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueState:
+    name: str
+    messages: int  # ready to be delivered
+    consumers: int
+
+
+def queue_state(name: str) -> QueueState | None:
+    """The queue's counts right now, or None if there is no such queue.
+
+    Counts come from an AMQP passive declare, which is exact (the management API's statistics lag
+    by seconds). An exclusive queue of another connection refuses that (405 RESOURCE_LOCKED); its
+    counts then come from the management API.
+    """
+    with connection.channel() as ch:
+        try:
+            result = ch.queue_declare(queue=name, passive=True)
+        except pika.exceptions.ChannelClosedByBroker as exc:
+            if exc.reply_code == 404:
+                return None
+            if exc.reply_code != 405:
+                raise
+        else:
+            return QueueState(name, result.method.message_count, result.method.consumer_count)
+    definition = queue_definition(name)
+    if definition is None:
+        return None
+    return QueueState(name, definition.get("messages_ready", 0), definition.get("consumers", 0))
+
+
+def queue_definition(name: str) -> dict | None:
+    """The queue as the management API describes it (durable, exclusive, arguments, type...)."""
+    return connection.management().queue(connection.vhost(), name)
+
+
+def expect_queue(
+    name: str,
+    *,
+    durable: bool | None = None,
+    exclusive: bool | None = None,
+    arguments: dict | None = None,
+    queue_type: str | None = None,
+) -> dict:
+    """The queue exists with the given properties; returns its management description."""
+    definition = queue_definition(name)
+    expect(
+        definition is not None,
+        f"there is no queue `{name}` on the broker yet: declare it with "
+        f"channel.queue_declare(queue={name!r}, ...)",
+    )
+    if durable is not None:
+        if durable:
+            expect(
+                definition["durable"],
+                f"the queue `{name}` exists but is not durable: declare it with durable=True "
+                f"(delete it first with channel.queue_delete({name!r}), the broker will not change "
+                "an existing queue)",
+            )
+        else:
+            expect(not definition["durable"], f"the queue `{name}` should not be durable")
+    if exclusive is not None:
+        expect(
+            bool(definition.get("exclusive")) == exclusive,
+            f"the queue `{name}` should {'' if exclusive else 'not '}be exclusive",
+        )
+    if queue_type is not None:
+        actual = definition.get("type", "classic")
+        expect(
+            actual == queue_type,
+            f"the queue `{name}` is a {actual} queue; declare it with "
+            f"arguments={{'x-queue-type': {queue_type!r}}}",
+        )
+    for key, value in (arguments or {}).items():
+        actual = definition.get("arguments", {}).get(key)
+        expect(
+            actual == value,
+            f"the queue `{name}` should have the argument {key}={value!r}"
+            + ("" if actual is None else f" (it has {actual!r})"),
+        )
+    return definition
+
+
+def expect_messages(name: str, count: int) -> QueueState:
+    """Exactly `count` messages wait in queue `name`."""
+    state = queue_state(name)
+    expect(state is not None, f"there is no queue `{name}` on the broker")
+    if state.messages != count:
+        expect(
+            False,
+            f"the queue `{name}` holds {state.messages} message{'s' * (state.messages != 1)}, "
+            f"expected {count}",
+        )
+    return state
+
+
+@dataclass(frozen=True)
+class Peeked:
+    exchange: str
+    routing_key: str
+    redelivered: bool
+    properties: pika.BasicProperties
+    body: bytes
+
+
+def peek(name: str, limit: int = 100) -> list[Peeked]:
+    """Up to `limit` messages of queue `name`, left in the queue (they come back as redelivered)."""
+    seen = []
+    with connection.channel() as ch:
+        for _ in range(limit):
+            method, properties, body = ch.basic_get(queue=name, auto_ack=False)
+            if method is None:
+                break
+            seen.append(Peeked(method.exchange, method.routing_key, method.redelivered, properties, body))
+        # Closing the channel without acking puts every message back in its place.
+    return seen
+
+
+# -- exchanges and bindings --------------------------------------------------------------------
+
+
+def expect_exchange(name: str, exchange_type: str, *, durable: bool | None = None) -> dict:
+    definition = connection.management().exchange(connection.vhost(), name)
+    expect(
+        definition is not None,
+        f"there is no exchange `{name}` yet: declare it with "
+        f"channel.exchange_declare(exchange={name!r}, exchange_type={exchange_type!r})",
+    )
+    expect(
+        definition["type"] == exchange_type,
+        f"the exchange `{name}` is of type {definition['type']}, expected {exchange_type}: delete it "
+        f"with channel.exchange_delete({name!r}) and declare it with exchange_type={exchange_type!r}",
+    )
+    if durable is not None:
+        expect(
+            definition["durable"] == durable,
+            f"the exchange `{name}` should {'' if durable else 'not '}be durable",
+        )
+    return definition
+
+
+def bindings_of(exchange: str) -> list[dict]:
+    """Bindings whose source is `exchange` (queue and exchange destinations)."""
+    return [b for b in connection.management().bindings(connection.vhost()) if b["source"] == exchange]
+
+
+def expect_binding(exchange: str, queue: str, routing_key: str = "") -> None:
+    keys = {b["routing_key"] for b in bindings_of(exchange) if b["destination"] == queue}
+    expect(
+        routing_key in keys,
+        f"the queue `{queue}` is not bound to `{exchange}` with routing key {routing_key!r}"
+        + (f" (its keys there: {sorted(keys)})" if keys else ""),
+    )
+
+
+# -- waiting -----------------------------------------------------------------------------------
+
+
+def wait_until(
+    condition: Callable[[], object], *, timeout: float, what: str, interval: float = 0.1
+) -> object:
+    """Poll `condition` until it is truthy; fail after `timeout` seconds saying `what` we waited for."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise CheckFailed(f"waited {timeout:g} s for {what}, and it did not happen")
+        time.sleep(interval)
+
+
+def names(items: Iterable[dict]) -> list[str]:
+    return sorted(item["name"] for item in items)
