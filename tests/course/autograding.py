@@ -1,0 +1,134 @@
+"""Build student submissions from the course and grade them with nbgrader, as an instructor would.
+
+A submission starts from the released notebook (what the student downloads) and fills the
+solution cells: with the source's solutions, left blank, or with a plausible wrong answer.
+All submissions of one assignment are autograded in one nbgrader run.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grader import course
+
+WRONG_ANSWERS = Path(__file__).parent / "wrong_answers"
+
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """A plausible mistake: `cells` maps a solution cell's grade_id to what the student wrote
+    there instead; `fails` names the test cells that must then lose their points."""
+
+    name: str
+    cells: dict[str, str]
+    fails: frozenset[str]
+    edits_locked: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Graded:
+    scores: dict[str, float]  # "<notebook>:<grade_id>" -> points, plus "total" and "max"
+    notebooks: dict[str, nbformat.NotebookNode]  # the autograded notebooks, with outputs
+
+    def failed(self) -> set[str]:
+        """grade_ids of test cells that did not get all their points."""
+        return {key.split(":", 1)[1] for key, points in self.scores.items()
+                if ":" in key and points < self.max_points(key)}
+
+    def max_points(self, key: str) -> float:
+        name, grade_id = key.split(":", 1)
+        for cell in self.notebooks[name].cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade_id") == grade_id:
+                return float(meta.get("points", 0))
+        raise KeyError(key)
+
+    def errors(self) -> list[str]:
+        """Every error output of every cell, as 'grade_id: ename: evalue'."""
+        found = []
+        for notebook in self.notebooks.values():
+            for cell in notebook.cells:
+                for output in cell.get("outputs", []):
+                    if output.get("output_type") == "error":
+                        cell_id = cell.metadata.get("nbgrader", {}).get("grade_id", cell.get("id"))
+                        found.append(f"{cell_id}: {output['ename']}: {output['evalue'][:200]}")
+        return found
+
+
+def source_notebooks(assignment: str, course_dir: Path = course.COURSE) -> dict[str, nbformat.NotebookNode]:
+    return {p.stem: read(p) for p in sorted((course_dir / "source" / assignment).glob("*.ipynb"))}
+
+
+def wrong_answers(assignment: str) -> list[WrongAnswer]:
+    """The plausible mistakes for `assignment`, from tests/course/wrong_answers/<assignment>.py."""
+    path = WRONG_ANSWERS / f"{assignment}.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location(f"wrong_answers_{assignment.replace('-', '_')}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.WRONG_ANSWERS
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def solution_text(source: str) -> str:
+    """A source solution cell as the student would have written it: the markers removed."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in MARKERS)
+
+
+def fill(released: nbformat.NotebookNode, source: nbformat.NotebookNode,
+         answers: dict[str, str] | None = None, *, blank: bool = False,
+         edits_locked: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """The released notebook with its solution cells filled in.
+
+    By default every solution cell gets the source's solution; `answers` overrides some cells by
+    grade_id; `blank` leaves every solution cell as released. `edits_locked` overwrites locked
+    cells, as a student who edits a test cell would.
+    """
+    solutions = {cell.metadata["nbgrader"]["grade_id"]: solution_text(cell.source)
+                 for cell in source.cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    answers = answers or {}
+    unknown = set(answers) - set(solutions)
+    assert not unknown, f"no solution cells named {sorted(unknown)}"
+    submission = copy.deepcopy(released)
+    for cell in submission.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if meta.get("solution") and not blank:
+            cell.source = answers.get(grade_id, solutions[grade_id])
+        if edits_locked and grade_id in edits_locked:
+            cell.source = edits_locked[grade_id]
+    return submission
+
+
+def grade(root: Path, assignment: str, submissions: dict[str, dict[str, nbformat.NotebookNode]],
+          course_dir: Path = course.COURSE, *, cell_timeout: int | None = None) -> dict[str, Graded]:
+    """Autograde `submissions` (student -> notebook name -> notebook) in one nbgrader run.
+
+    `root` is an empty directory that becomes the course root for this run.
+    """
+    course.copy_course(course_dir, root)
+    api = course.nbgrader_api(course_dir, root)
+    course.generate(api, assignment)
+    for student, notebooks in submissions.items():
+        folder = root / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        for name, notebook in notebooks.items():
+            nbformat.write(notebook, folder / f"{name}.ipynb")
+    graded = {}
+    for student in submissions:
+        scores = course.autograde(root, assignment, student, course_dir, cell_timeout=cell_timeout)
+        folder = root / "autograded" / student / assignment
+        notebooks = {p.stem: read(p) for p in sorted(folder.glob("*.ipynb"))}
+        graded[student] = Graded(scores, notebooks)
+    return graded

@@ -1,0 +1,105 @@
+"""nbgrader autograde, as the instructor runs it, on real kernels against a real broker.
+
+For every lesson, one nbgrader run grades several submissions made from the released notebook:
+the source's own solutions, the untouched release, a student who edited a locked test cell,
+and each plausible wrong answer in tests/course/wrong_answers/<lesson>.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import course, paths
+from tests.conftest import make_vhost
+from tests.course.autograding import fill, grade, read, source_notebooks, wrong_answers
+
+ASSIGNMENTS = course.assignments()
+CELL_TIMEOUT = 10  # seconds; the course's own is longer, the principle is the same
+LOCKED_EDIT = "pass  # the student replaced the test with this"
+
+
+def first_test_cell(notebook) -> str:
+    return next(c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
+                if c.metadata.get("nbgrader", {}).get("grade"))
+
+
+@pytest.fixture(scope="session")
+def graded_lessons(broker, tmp_path_factory):
+    """assignment -> {student -> Graded}, computed once per lesson on first use."""
+    cache = {}
+
+    def graded(assignment: str):
+        if assignment not in cache:
+            sources = source_notebooks(assignment)
+            released = {name: read(paths.NOTEBOOKS / assignment / f"{name}.ipynb") for name in sources}
+
+            def submission(**kwargs):
+                return {name: fill(released[name], sources[name], **kwargs) for name in sources}
+
+            submissions = {
+                "solution": submission(),
+                "blank": submission(blank=True),
+                "locked-edit": {
+                    name: fill(released[name], sources[name], blank=True,
+                               edits_locked={first_test_cell(sources[name]): LOCKED_EDIT})
+                    for name in sources
+                },
+            }
+            for index, wrong in enumerate(wrong_answers(assignment)):
+                submissions[f"wrong-{index}"] = submission(answers=wrong.cells)
+            vhost = make_vhost(broker, f"test-autograde-{assignment}")
+            try:
+                with pytest.MonkeyPatch.context() as patch:
+                    patch.setenv("RABBITMQ_URL", vhost.url)
+                    patch.setenv("RABBITMQ_MANAGEMENT_URL", vhost.management_url)
+                    cache[assignment] = grade(tmp_path_factory.mktemp(assignment), assignment, submissions,
+                                              cell_timeout=CELL_TIMEOUT)
+            finally:
+                vhost.api.delete_vhost(vhost.name)
+        return cache[assignment]
+
+    return graded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_courses_own_solutions_score_full_marks(graded_lessons, assignment):
+    result = graded_lessons(assignment)["solution"]
+    assert result.scores["max"] > 0
+    assert result.scores["total"] == result.scores["max"], (result.failed(), result.errors())
+    assert result.errors() == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_untouched_release_scores_zero_and_finishes(graded_lessons, assignment):
+    result = graded_lessons(assignment)["blank"]
+    assert result.scores["total"] == 0, result.scores
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_edited_locked_test_cell_is_restored_before_grading(graded_lessons, assignment):
+    result = graded_lessons(assignment)["locked-edit"]
+    for name, source in source_notebooks(assignment).items():
+        grade_id = first_test_cell(source)
+        restored = next(c for c in result.notebooks[name].cells
+                        if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        original = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        assert LOCKED_EDIT not in restored.source
+        assert restored.source == original.source
+        assert result.scores[f"{name}:{grade_id}"] == 0
+
+
+WRONG = [(assignment, index, wrong) for assignment in ASSIGNMENTS
+         for index, wrong in enumerate(wrong_answers(assignment))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "index", "wrong"), WRONG,
+                         ids=[f"{a}: {w.name}" for a, _, w in WRONG])
+def test_a_plausible_wrong_answer_does_not_score_full_marks(graded_lessons, assignment, index, wrong):
+    result = graded_lessons(assignment)[f"wrong-{index}"]
+    assert result.scores["total"] < result.scores["max"]
+    missed = wrong.fails - result.failed()
+    assert not missed, f"these checks should have failed but passed: {sorted(missed)}; errors: {result.errors()}"

@@ -1,0 +1,72 @@
+"""The notebook checks pass on what is there and say in plain words what is not."""
+
+import pika
+import pytest
+
+from grader import lab
+
+
+@pytest.fixture
+def channel(vhost):
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    yield connection.channel()
+    connection.close()
+
+
+def test_a_missing_queue_is_named_with_the_call_that_declares_it(vhost):
+    with pytest.raises(lab.CheckFailed, match=r"there is no queue `task_queue`.*queue_declare"):
+        lab.expect_queue("task_queue")
+
+
+def test_a_queue_that_is_not_durable_is_reported_with_the_fix(channel):
+    channel.queue_declare("task_queue", exclusive=True)
+    with pytest.raises(lab.CheckFailed, match="exists but is not durable: declare it with durable=True"):
+        lab.expect_queue("task_queue", durable=True)
+
+
+def test_queue_state_is_exact_right_after_publishing(channel):
+    channel.queue_declare("hello", durable=True)
+    for body in (b"a", b"b", b"c"):
+        channel.basic_publish("", "hello", body)
+    assert lab.queue_state("hello").messages == 3
+    assert lab.queue_state("nope") is None
+    with pytest.raises(lab.CheckFailed, match="holds 3 messages, expected 1"):
+        lab.expect_messages("hello", 1)
+
+
+def test_peek_leaves_the_messages_in_the_queue(channel):
+    channel.queue_declare("hello", durable=True)
+    channel.basic_publish("", "hello", b"one", pika.BasicProperties(delivery_mode=2))
+    [peeked] = lab.peek("hello")
+    assert (peeked.body, peeked.routing_key, peeked.properties.delivery_mode) == (b"one", "hello", 2)
+    assert lab.queue_state("hello").messages == 1
+
+
+def test_exchange_type_and_binding_checks(channel):
+    channel.exchange_declare("logs", exchange_type="direct")
+    channel.queue_declare("q", durable=True)
+    channel.queue_bind("q", "logs", routing_key="info")
+    with pytest.raises(lab.CheckFailed, match="is of type direct, expected fanout"):
+        lab.expect_exchange("logs", "fanout")
+    lab.expect_binding("logs", "q", "info")
+    with pytest.raises(lab.CheckFailed, match=r"not bound to `logs` with routing key 'error' \(its keys there: \['info'\]\)"):
+        lab.expect_binding("logs", "q", "error")
+
+
+def test_a_failed_check_shows_as_one_red_sentence_in_jupyter():
+    rendered = lab.CheckFailed("the queue is empty")._render_traceback_()
+    assert len(rendered) == 1 and "✘ the queue is empty" in rendered[0]
+
+
+def test_wait_until_says_what_it_waited_for():
+    with pytest.raises(lab.CheckFailed, match="waited 0.2 s for the moon"):
+        lab.wait_until(lambda: False, timeout=0.2, what="the moon")
+
+
+def test_reset_deletes_what_a_lesson_declared_and_tolerates_missing_ones(channel, capsys):
+    channel.queue_declare("hello", durable=True)
+    channel.exchange_declare("logs", exchange_type="fanout")
+    lab.reset(queues=["hello", "never-declared"], exchanges=["logs"])
+    assert lab.queue_state("hello") is None
+    assert lab.management().exchange(lab.vhost(), "logs") is None
+    assert "deleted queue `hello`" in capsys.readouterr().out

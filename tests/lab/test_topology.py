@@ -1,0 +1,58 @@
+"""The topology picture: a pure rendering, and a snapshot of a real broker."""
+
+import xml.etree.ElementTree as ET
+
+import pika
+
+from grader import lab
+from grader.lab.topology import Binding, Exchange, Queue, Topology, render_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def texts(svg: str) -> list[str]:
+    return [element.text for element in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def test_render_draws_exchanges_queues_counts_and_binding_keys():
+    topology = Topology(
+        exchanges=[Exchange("logs", "fanout"), Exchange("topic_logs", "topic")],
+        queues=[Queue("audit", 3, durable=True), Queue("amq.gen-x", 1, exclusive=True)],
+        bindings=[Binding("topic_logs", "audit", "queue", "kern.*"),
+                  Binding("topic_logs", "audit", "queue", "*.critical"),
+                  Binding("logs", "amq.gen-x", "queue", "")],
+    )
+    svg = render_svg(topology, title="demo")
+    words = texts(svg)
+    assert {"logs", "topic_logs", "fanout exchange", "topic exchange", "audit", "amq.gen-x"} <= set(words)
+    assert "3 messages (durable)" in words and "1 message (exclusive)" in words
+    assert "'*.critical', 'kern.*'" in words
+    assert len(list(ET.fromstring(svg).iter(f"{SVG}path"))) == 3  # arrowhead + one per source/queue pair
+
+
+def test_render_escapes_names_so_a_queue_name_cannot_inject_markup():
+    svg = render_svg(Topology(queues=[Queue("<script>alert(1)</script>", 0)]))
+    assert "<script>" not in svg
+    assert "<script>alert(1)</script>" in texts(svg)
+
+
+def test_an_empty_vhost_says_nothing_is_declared():
+    assert "nothing declared yet" in texts(render_svg(Topology()))
+
+
+def test_snapshot_shows_what_was_declared_with_exact_counts(vhost):
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    channel = connection.channel()
+    channel.exchange_declare("direct_logs", exchange_type="direct")
+    channel.queue_declare("errors", durable=True)
+    channel.queue_bind("errors", "direct_logs", routing_key="error")
+    for _ in range(2):
+        channel.basic_publish("direct_logs", "error", b"disk full")
+    connection.close()
+
+    topology = lab.snapshot()
+    assert [e.name for e in topology.exchanges] == ["direct_logs"]  # built-in amq.* left out
+    assert [(q.name, q.messages) for q in topology.queues] == [("errors", 2)]
+    assert [(b.source, b.destination, b.routing_key) for b in topology.bindings] == [
+        ("direct_logs", "errors", "error")]
+    assert "errors" in str(lab.show_topology())

@@ -1,0 +1,35 @@
+"""solutions/01-hello-world: send.py then receive.py delivers the message."""
+
+import subprocess
+import sys
+
+from grader import paths
+
+FOLDER = paths.SOLUTIONS / "01-hello-world"
+
+
+def run(script, *args, timeout=30):
+    return subprocess.run([sys.executable, str(FOLDER / script), *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_send_then_receive_delivers_the_message(vhost):
+    sent = run("send.py", "Hello from the test!")
+    assert sent.returncode == 0, sent.stderr
+    assert "Sent 'Hello from the test!'" in sent.stdout
+
+    received = run("receive.py", "--count", "1", "--timeout", "10")
+    assert received.returncode == 0, received.stderr
+    assert "Received 'Hello from the test!'" in received.stdout
+
+
+def test_receive_stops_after_its_timeout_when_nothing_comes(vhost):
+    received = run("receive.py", "--timeout", "1")
+    assert received.returncode == 0, received.stderr
+    assert "Received" not in received.stdout
+
+
+def test_both_scripts_explain_themselves(vhost):
+    for script in ("send.py", "receive.py"):
+        helped = run(script, "--help")
+        assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout

@@ -1,0 +1,83 @@
+"""The README's run command starts the workshop: JupyterLab serves the course, and stops cleanly."""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from grader import course
+from tests.conftest import REPO
+
+START_TIMEOUT = 120
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_contents(url: str, token: str, process: subprocess.Popen) -> dict:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"`make run` exited with {process.returncode} before JupyterLab answered:\n"
+                                 + process.stdout.read()[-3000:])
+        try:
+            response = requests.get(url, headers={"Authorization": f"token {token}"}, timeout=2)
+            if response.status_code == 200:
+                return response.json()
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"JupyterLab did not answer at {url} within {START_TIMEOUT} s")
+
+
+@pytest.mark.slow
+def test_make_run_serves_the_course_notebooks_and_stops_cleanly(vhost, tmp_path):
+    port, token = free_port(), secrets.token_hex(8)
+    workspace = tmp_path / "workspace"
+    env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_PORT=str(port))
+    process = subprocess.Popen(["make", "--no-print-directory", "run", f"ARGS=--workspace {workspace}"],
+                               cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        listing = wait_for_contents(f"http://127.0.0.1:{port}/api/contents", token, process)
+        assert sorted(item["name"] for item in listing["content"]) == course.assignments()
+        first = course.assignments()[0]
+        inside = wait_for_contents(f"http://127.0.0.1:{port}/api/contents/{first}", token, process)
+        assert f"{first}.ipynb" in [item["name"] for item in inside["content"]]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # what Ctrl+C in the terminal does
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError("`make run` did not stop within 30 s of Ctrl+C")
+    # make itself dies of the SIGINT it got (-2), as make does; what it ran must have stopped cleanly.
+    assert process.returncode in (0, -signal.SIGINT), output
+    assert "ok  AMQP" in output
+    assert "stopping the workshop" in output
+    assert "Shutting down" in output  # JupyterLab's own clean shutdown
+    assert "Traceback" not in output
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0, "JupyterLab still listens after the stop"
+
+
+def test_the_workspace_keeps_student_work_across_restarts(tmp_path):
+    from grader.stack import prepare_workspace
+
+    notebooks = tmp_path / "notebooks"
+    (notebooks / "01").mkdir(parents=True)
+    (notebooks / "01" / "a.ipynb").write_text("released")
+    workspace = tmp_path / "workspace"
+    assert prepare_workspace(workspace, notebooks) == [workspace / "01" / "a.ipynb"]
+    (workspace / "01" / "a.ipynb").write_text("the student's work")
+    assert prepare_workspace(workspace, notebooks) == []
+    assert (workspace / "01" / "a.ipynb").read_text() == "the student's work"
