@@ -115,5 +115,13 @@ class Management:
     def bindings(self, vhost: str) -> list[dict]:
         return self.get(f"bindings/{_segment(vhost)}") or []
 
+    def connections(self, vhost: str) -> list[dict]:
+        return self.get(f"vhosts/{_segment(vhost)}/connections") or []
+
+    def close_connection(self, name: str, reason: str = "closed by the workshop") -> None:
+        response = self.request("DELETE", f"connections/{_segment(name)}", headers={"X-Reason": reason})
+        if response.status_code != 404:
+            self._raise_for_status(response)
+
     def consumers(self, vhost: str) -> list[dict]:
         return self.get(f"consumers/{_segment(vhost)}") or []

@@ -1,0 +1,98 @@
+"""The verdicts: a message and what the store knows in, a verdict out. Pure, no I/O.
+
+The sentences are what the student reads in the feedback; a wrong answer never reveals the
+right value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from grader import names
+from grader.protocol import FIBONACCI, MAX_N, REGISTER, Answer, Registration
+
+
+def _fibonacci_table(limit: int) -> tuple[int, ...]:
+    values = [0, 1]
+    while len(values) <= limit:
+        values.append(values[-1] + values[-2])
+    return tuple(values)
+
+
+FIBONACCI_NUMBERS = _fibonacci_table(MAX_N)
+
+
+def fibonacci(n: int) -> int:
+    """F(n) with F(0) = 0 and F(1) = 1, for 0 <= n <= 1000."""
+    return FIBONACCI_NUMBERS[n]
+
+
+class Action(Enum):
+    NONE = "none"  # record the verdict only
+    REGISTER = "register"  # add the student
+    SOLVE = "solve"  # mark the task solved and add the point
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    exercise: str
+    points: int
+    message: str
+    action: Action = Action.NONE
+    reason: str = ""  # for rejects: why the message broke the protocol
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the store knows that the verdict depends on."""
+
+    registered_as: str | None = None  # the name the student registered with, if registered
+    task_dealt: bool = False  # a task with this n was dealt to this student
+    task_solved: bool = False  # ... and was already scored
+
+
+def check_registration(message: Registration, known: Known, workshop: str) -> Verdict:
+    if known.registered_as is not None:
+        return Verdict(
+            True, REGISTER, 0,
+            f"You are already registered as `{message.slug}` (as {known.registered_as!r}); "
+            "registering again scores nothing more.",
+        )
+    queue = names.tasks_queue(workshop, message.slug)
+    return Verdict(
+        True, REGISTER, 1,
+        f"Welcome, {message.name}! You are registered as `{message.slug}` (+1 point). "
+        f"Your Fibonacci tasks arrive in the queue `{queue}`.",
+        Action.REGISTER,
+    )
+
+
+def check_answer(message: Answer, known: Known, workshop: str) -> Verdict:
+    if known.registered_as is None:
+        return Verdict(
+            False, FIBONACCI, 0,
+            f"{message.name!r} is not registered: publish {{\"name\": {message.name!r}}} to the queue "
+            f"`{names.REGISTER_QUEUE}` first.",
+        )
+    queue = names.tasks_queue(workshop, message.slug)
+    if not known.task_dealt:
+        return Verdict(
+            False, FIBONACCI, 0,
+            f"No task with n={message.n} was dealt to `{message.slug}`: answer the tasks that arrive "
+            f"in your queue `{queue}`.",
+        )
+    if known.task_solved:
+        return Verdict(False, FIBONACCI, 0, f"You already scored F({message.n}); each task counts once.")
+    if message.fn != fibonacci(message.n):
+        return Verdict(
+            False, FIBONACCI, 0,
+            f"F({message.n}) is not what you sent: check your function (F(0) = 0, F(1) = 1, "
+            "F(n) = F(n-1) + F(n-2)) and answer again.",
+        )
+    return Verdict(True, FIBONACCI, 1, f"Correct: F({message.n}) is right, +1 point.", Action.SOLVE)
+
+
+def rejection(reason: str, exercise: str) -> Verdict:
+    return Verdict(False, exercise, 0, f"Your message was rejected: {reason}.", reason=reason)

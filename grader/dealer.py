@@ -1,0 +1,107 @@
+"""Dealing Fibonacci tasks: each registered student gets new values of n in their queue `W.<slug>`.
+
+A task is recorded in the store before it is published (so that an answer can never arrive for
+an unknown task); if the publish is not confirmed, the task is removed again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+
+import pika
+import pika.exceptions
+
+from grader import broker, names
+from grader.consumer import declare_student_queue
+from grader.protocol import MAX_N, MIN_N
+from grader.settings import Settings
+from grader.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def task_properties(message_id: str, workshop: str) -> pika.BasicProperties:
+    return pika.BasicProperties(content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
+                                message_id=message_id, correlation_id=message_id,
+                                reply_to=names.results_queue(workshop))
+
+
+def choose(already: set[int], count: int, rng: random.Random) -> list[int]:
+    """`count` values of n in [MIN_N, MAX_N] not dealt before (fewer if they run out)."""
+    fresh = sorted(set(range(MIN_N, MAX_N + 1)) - already)
+    return rng.sample(fresh, min(count, len(fresh)))
+
+
+def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None = None,
+         rng: random.Random | None = None) -> dict[str, list[int]]:
+    """Deal `count` new tasks to every registered student (or to the slugs in `only`).
+    Returns what was dealt, by slug."""
+    rng = rng or random.Random()
+    dealt: dict[str, list[int]] = {}
+    connection = broker.connect(settings.rabbitmq_url, name="workshop-dealer")
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for slug, _name in store.registered():
+            if only is not None and slug not in only:
+                continue
+            ns = choose(store.dealt(slug), count, rng)
+            if not ns or not declare_student_queue(connection, settings.workshop, slug):
+                continue
+            ids = {n: uuid.uuid4().hex for n in ns}
+            store.add_tasks(slug, ids, time.time())
+            failed = []
+            for n, message_id in ids.items():
+                try:
+                    channel.basic_publish(exchange="", routing_key=names.tasks_queue(settings.workshop, slug),
+                                          body=json.dumps({"n": n}).encode(),
+                                          properties=task_properties(message_id, settings.workshop),
+                                          mandatory=True)
+                except (pika.exceptions.UnroutableError, pika.exceptions.NackError):
+                    failed.append(n)
+            if failed:
+                log.warning("%d tasks for %s were not accepted by the broker; withdrawn", len(failed), slug)
+                store.remove_tasks(slug, failed)
+            dealt[slug] = [n for n in ns if n not in failed]
+            log.info("dealt %s to %s", dealt[slug], slug)
+    finally:
+        if connection.is_open:
+            connection.close()
+    return dealt
+
+
+def students_without_tasks(store: Store) -> list[str]:
+    return [slug for slug, _ in store.registered() if not store.dealt(slug)]
+
+
+class Dealer:
+    """In `workshop serve`: deal `on_register` tasks to each new student, and optionally `count`
+    more to everyone every `every` seconds."""
+
+    def __init__(self, settings: Settings, store: Store, *, on_register: int = 3, every: float = 0,
+                 count: int = 1, poll: float = 1.0):
+        self.settings, self.store = settings, store
+        self.on_register, self.every, self.count, self.poll = on_register, every, count, poll
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        next_round = time.monotonic() + self.every if self.every else None
+        while not self.stopping.wait(self.poll):
+            try:
+                if self.on_register:
+                    newcomers = students_without_tasks(self.store)
+                    if newcomers:
+                        deal(self.settings, self.store, self.on_register, only=newcomers)
+                if next_round is not None and time.monotonic() >= next_round:
+                    deal(self.settings, self.store, self.count)
+                    next_round = time.monotonic() + self.every
+            except Exception:  # noqa: BLE001 - the broker or store went away; try again next round
+                log.exception("dealing failed; retrying in %.0f s", self.poll)

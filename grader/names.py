@@ -1,0 +1,45 @@
+"""Every queue and exchange name of the classroom protocol, from one place.
+
+`W` below is the workshop id (default `summercamp`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+REGISTER_QUEUE = "name"  # students publish {"name": ...} here (default exchange, routing key "name")
+
+
+def tasks_queue(workshop: str, slug: str) -> str:
+    """Where the dealer puts a student's Fibonacci tasks: `W.<slug>`."""
+    return f"{workshop}.{slug}"
+
+
+def results_queue(workshop: str) -> str:
+    """Where students send their answers: `W.results`."""
+    return f"{workshop}.results"
+
+
+def rejected_queue(workshop: str) -> str:
+    """Where messages that break the protocol end up, with the reason in a header: `W.rejected`."""
+    return f"{workshop}.rejected"
+
+
+def events_exchange(workshop: str) -> str:
+    """A fanout exchange on which graders say "scores changed" after each commit: `W.events`."""
+    return f"{workshop}.events"
+
+
+def is_reserved(queue: str, workshop: str) -> bool:
+    """Queues that belong to the grader or to students: never a place to send feedback to."""
+    return queue == REGISTER_QUEUE or queue.startswith(f"{workshop}.")
+
+
+def slugify(name: str) -> str:
+    """A student's id from their name: lowercase ASCII letters, digits and single dashes.
+
+    `slugify("Ada Lovelace") == "ada-lovelace"`; accents are dropped (`"Zoë" -> "zoe"`).
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")

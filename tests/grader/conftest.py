@@ -1,0 +1,135 @@
+"""Fixtures for the live grader: settings for the test's vhost, a store, a running grader, students."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+
+import pika
+import pytest
+
+from grader import names
+from grader.consumer import Grader
+from grader.settings import Settings
+from grader.store import Store
+
+WORKSHOP = "summercamp"
+FEEDBACK_TIMEOUT = 10
+
+
+@pytest.fixture
+def settings(vhost) -> Settings:
+    return Settings(rabbitmq_url=vhost.url, management_url=vhost.management_url, workshop=WORKSHOP)
+
+
+@pytest.fixture
+def store(tmp_path, settings):
+    made = Store(f"sqlite:///{tmp_path / 'scores.sqlite'}", settings.workshop)
+    yield made
+    made.close()
+
+
+def start_grader(settings, store, *, swallow: type[Exception] | None = None, **kwargs):
+    """A grader running in a thread, consuming; `swallow` is an exception that may end it."""
+    grader = Grader(settings, store, **kwargs)
+
+    def run():
+        try:
+            grader.run()
+        except Exception as exc:
+            if swallow is None or not isinstance(exc, swallow):
+                raise
+
+    thread = threading.Thread(target=run, name="grader", daemon=True)
+    thread.start()
+    assert grader.consuming.wait(timeout=15), "the grader was not consuming within 15 s"
+    return grader, thread
+
+
+def stop_grader(grader: Grader, thread: threading.Thread) -> None:
+    grader.stop()
+    thread.join(timeout=15)
+    assert not thread.is_alive(), "the grader did not stop within 15 s"
+
+
+@pytest.fixture
+def grader(settings, store):
+    running, thread = start_grader(settings, store)
+    yield running
+    stop_grader(running, thread)
+
+
+class Student:
+    """A student's connection: publishes like a notebook would and reads the grader's feedback."""
+
+    def __init__(self, url: str, name: str = "Ada Lovelace"):
+        self.name = name
+        self.slug = names.slugify(name)
+        self.connection = pika.BlockingConnection(pika.URLParameters(url))
+        self.channel = self.connection.channel()
+        self.replies = self.channel.queue_declare(queue="", exclusive=True).method.queue
+
+    def send(self, routing_key: str, body, *, reply=True, **properties) -> str:
+        correlation_id = uuid.uuid4().hex
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        props = pika.BasicProperties(reply_to=self.replies if reply else None, correlation_id=correlation_id,
+                                     **properties)
+        self.channel.basic_publish(exchange="", routing_key=routing_key, body=raw, properties=props)
+        return correlation_id
+
+    def register(self, name: str | None = None) -> dict:
+        self.send(names.REGISTER_QUEUE, {"name": name or self.name})
+        return self.feedback()
+
+    def answer(self, n: int, fn, name: str | None = None) -> dict:
+        self.send(names.results_queue(WORKSHOP), {"n": n, "Fn": fn, "name": name or self.name})
+        return self.feedback()
+
+    def feedback(self, timeout: float = FEEDBACK_TIMEOUT) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            method, properties, body = self.channel.basic_get(self.replies, auto_ack=True)
+            if method is not None:
+                assert properties.content_type == "application/json"
+                return json.loads(body) | {"correlation_id": properties.correlation_id}
+            self.connection.process_data_events(time_limit=0.05)
+        raise AssertionError(f"no feedback from the grader within {timeout} s")
+
+    def tasks(self, count: int, timeout: float = FEEDBACK_TIMEOUT) -> list:
+        """The next `count` task messages from this student's queue, acked."""
+        queue = names.tasks_queue(WORKSHOP, self.slug)
+        got, deadline = [], time.monotonic() + timeout
+        while len(got) < count:
+            assert time.monotonic() < deadline, f"only {len(got)} of {count} tasks arrived in {queue}"
+            method, properties, body = self.channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                time.sleep(0.05)
+                continue
+            got.append((properties, json.loads(body)))
+        return got
+
+    def close(self) -> None:
+        if self.connection.is_open:
+            self.connection.close()
+
+
+@pytest.fixture
+def student(vhost):
+    made = Student(vhost.url)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def make_student(vhost):
+    made = []
+
+    def make(name: str) -> Student:
+        made.append(Student(vhost.url, name))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
