@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 
 import pika
 import pika.exceptions
 
-from grader.errors import BrokerAuthFailed, BrokerUnavailable, VhostNotFound
+from grader.errors import BrokerAuthFailed, BrokerUnavailable, VhostNotFound, WorkshopError
 from grader.settings import AmqpAddress
 
+log = logging.getLogger(__name__)
 START_HINT = "Start it with `docker compose up -d rabbitmq` or `rabbitmq-server -detached`."
 
 
@@ -85,3 +87,41 @@ def _reason(exc: BaseException) -> str:
 def quiet_pika() -> None:
     """pika logs every failed connection attempt; a command line tool reports them itself."""
     logging.getLogger("pika").setLevel(logging.CRITICAL)
+
+
+RECONNECT_ATTEMPTS = 60  # failed attempts in a row before giving up
+RECONNECT_MAX_DELAY = 15.0  # seconds between attempts, at most
+CONNECTION_ERRORS = (pika.exceptions.AMQPError, WorkshopError, OSError)
+
+
+def run_connected(url: str, name: str, work, stopping: threading.Event, ready: threading.Event, *,
+                  errors: tuple = CONNECTION_ERRORS, attempts: int = RECONNECT_ATTEMPTS) -> None:
+    """Call `work(connection)` until `stopping` is set, reconnecting with bounded back-off when the
+    connection (or anything in `errors`) fails. `work` sets `ready` once it is set up; a failure
+    after that starts a new count of attempts. Gives up with `BrokerUnavailable` after `attempts`
+    failed attempts in a row."""
+    attempt = 0
+    while not stopping.is_set():
+        attempt += 1
+        log.info("%s connecting to %s, attempt %d/%d", name, AmqpAddress.parse(url).url(password=False), attempt,
+                 attempts)
+        try:
+            connection = connect(url, heartbeat=30, name=f"workshop-{name}")
+            try:
+                work(connection)
+            finally:
+                if ready.is_set():
+                    attempt = 0  # it worked for a while: the next failure starts a new count
+                ready.clear()
+                if connection.is_open:
+                    try:
+                        connection.close()
+                    except Exception:  # noqa: BLE001 - it is going away anyway
+                        pass
+        except errors as exc:
+            log.warning("%s lost its connection (%s: %s); reconnecting", name, type(exc).__name__, exc)
+        if stopping.is_set():
+            break
+        if attempt >= attempts:
+            raise BrokerUnavailable(f"{name} could not work with RabbitMQ in {attempts} attempts; giving up")
+        stopping.wait(min(RECONNECT_MAX_DELAY, 0.25 * 2**attempt))

@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
-from grader import broker, course, doctor, paths, stack
+from grader import broker, course, dealer, demo, doctor, paths, serve, stack
+from grader.consumer import Grader
 from grader.errors import WorkshopError
 from grader.settings import ENVIRONMENT, Settings
+from grader.store import DEFAULT_STORE, Store
 
 
 def _broker_flags(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +22,14 @@ def _broker_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--management-url", help=f"URL of the management API (env {ENVIRONMENT['management_url']})"
     )
+
+
+def _live_flags(parser: argparse.ArgumentParser) -> None:
+    _broker_flags(parser)
+    parser.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
+    parser.add_argument("--store", default=DEFAULT_STORE,
+                        help=f"SQLAlchemy URL of the score store (default {DEFAULT_STORE}; "
+                             "postgresql://... to share it between graders)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +49,32 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--workspace", type=Path, default=Path("workspace"),
                     help="where the students' copies of the notebooks live (default ./workspace)")
     up.add_argument("--token", help="JupyterLab token (env JUPYTER_TOKEN; default: a random one)")
+
+    serve = commands.add_parser("serve", help="the live service: grader, task dealer and leaderboard page")
+    _live_flags(serve)
+    serve.add_argument("--port", type=int, default=8000, help="the leaderboard's port (default 8000)")
+    serve.add_argument("--ip", default="127.0.0.1", help="address the leaderboard listens on (0.0.0.0: the room)")
+    serve.add_argument("--deal-on-register", type=int, default=3, metavar="K",
+                       help="tasks dealt to each student when they register (default 3, 0: none)")
+    serve.add_argument("--deal-every", type=float, default=0, metavar="SECONDS",
+                       help="deal --deal-count more tasks to everyone this often (default 0: never)")
+    serve.add_argument("--deal-count", type=int, default=1, metavar="K", help="tasks per --deal-every round")
+
+    grade = commands.add_parser("grade", help="the grader alone; run several side by side on one --store")
+    _live_flags(grade)
+
+    dealing = commands.add_parser("deal", help="deal Fibonacci tasks to every registered student")
+    _live_flags(dealing)
+    dealing.add_argument("--count", type=int, default=1, metavar="K", help="tasks per student (default 1)")
+    dealing.add_argument("--every", type=float, default=0, metavar="SECONDS",
+                         help="keep dealing K tasks this often until Ctrl+C")
+
+    demo = commands.add_parser("demo", help="a simulated class that fills the leaderboard")
+    _live_flags(demo)
+    demo.add_argument("--students", type=int, default=12, metavar="N", help="how many (default 12)")
+    demo.add_argument("--duration", type=float, default=120, metavar="SECONDS",
+                      help="how long (default 120; 0: until Ctrl+C)")
+    demo.add_argument("--seed", type=int, help="for a repeatable class")
 
     release = commands.add_parser("release", help="produce notebooks/ (student versions) from course/source")
     release.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
@@ -61,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(rabbitmq_url=args.rabbitmq_url, management_url=args.management_url)
+    return Settings.from_env(rabbitmq_url=args.rabbitmq_url, management_url=args.management_url,
+                             workshop=getattr(args, "workshop", None))
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -88,4 +127,42 @@ def run_release(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"doctor": run_doctor, "up": run_up, "release": run_release}
+def run_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    broker.connect(settings.rabbitmq_url).close()  # fail now, with a clear line, if the broker is not there
+    return serve.serve(settings, args.store, port=args.port, ip=args.ip, deal_on_register=args.deal_on_register,
+                       deal_every=args.deal_every, deal_count=args.deal_count)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    broker.connect(settings.rabbitmq_url).close()
+    grader = Grader(settings, Store(args.store, settings.workshop))
+    signal.signal(signal.SIGTERM, lambda signum, frame: grader.stop())
+    try:
+        grader.run()
+    except KeyboardInterrupt:
+        grader.stop()
+    return 0
+
+
+def run_deal(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = Store(args.store, settings.workshop)
+    while True:
+        dealt = dealer.deal(settings, store, args.count)
+        print(f"dealt {sum(map(len, dealt.values()))} tasks to {len(dealt)} students", flush=True)
+        if not args.every:
+            return 0
+        time.sleep(args.every)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    sent = demo.run_demo(_settings(args), args.store, students=args.students, duration=args.duration,
+                         seed=args.seed)
+    print(", ".join(f"{count} {kind}" for kind, count in sent.items()))
+    return 0
+
+
+COMMANDS = {"doctor": run_doctor, "up": run_up, "release": run_release, "serve": run_serve, "grade": run_grade,
+            "deal": run_deal, "demo": run_demo}

@@ -19,8 +19,8 @@ import pika.exceptions
 from sqlalchemy.exc import OperationalError, StatementError
 
 from grader import broker, names
-from grader.errors import WorkshopError
 from grader.checks import rejection
+from grader.errors import WorkshopError
 from grader.grading import Delivery, Outcome, exercise_of, grade_batch
 from grader.settings import Settings
 from grader.store import Store
@@ -29,10 +29,8 @@ log = logging.getLogger(__name__)
 
 PREFETCH = 500  # unacked messages the broker may send ahead
 MAX_BATCH = 500  # messages graded in one transaction
-RECONNECT_ATTEMPTS = 60  # in a row, before the grader gives up
-RECONNECT_MAX_DELAY = 15.0  # seconds between attempts, at most
 REASON_HEADER = "x-reject-reason"
-CONNECTION_ERRORS = (pika.exceptions.AMQPError, WorkshopError, OSError, OperationalError)
+CONNECTION_ERRORS = (*broker.CONNECTION_ERRORS, OperationalError)  # the store going away counts too
 
 
 def declare_protocol(channel, workshop: str) -> None:
@@ -84,30 +82,9 @@ class Grader:
     # -- the reconnect loop ----------------------------------------------------------------------
 
     def run(self) -> None:
-        """Grade until `stop()`; reconnect with bounded back-off, give up after RECONNECT_ATTEMPTS
-        failed attempts in a row."""
-        attempt = 0
-        while not self.stopping.is_set():
-            attempt += 1
-            log.info("grader connecting to %s, attempt %d/%d", self.settings.amqp.url(password=False), attempt,
-                     RECONNECT_ATTEMPTS)
-            try:
-                connection = broker.connect(self.settings.rabbitmq_url, heartbeat=30, name="workshop-grader")
-                try:
-                    self.consume(connection)
-                finally:
-                    if self.consuming.is_set():
-                        attempt = 0  # it worked for a while: the next failure starts a new count
-                    self.consuming.clear()
-                    _close_quietly(connection)
-            except CONNECTION_ERRORS as exc:
-                log.warning("grader lost the broker or the store (%s: %s); reconnecting", type(exc).__name__, exc)
-            if self.stopping.is_set():
-                break
-            if attempt >= RECONNECT_ATTEMPTS:
-                raise WorkshopError(f"the grader could not work with RabbitMQ in {RECONNECT_ATTEMPTS} attempts; "
-                                    "giving up")
-            self.stopping.wait(min(RECONNECT_MAX_DELAY, 0.25 * 2 ** attempt))
+        """Grade until `stop()`, reconnecting when the broker or the store goes away."""
+        broker.run_connected(self.settings.rabbitmq_url, "grader", self.consume, self.stopping, self.consuming,
+                             errors=CONNECTION_ERRORS)
         log.info("grader stopped after %d messages", self.graded)
 
     # -- one connection's life -----------------------------------------------------------------
@@ -211,11 +188,3 @@ def _more_waiting(connection, pending: list) -> bool:
     before = len(pending)
     connection.process_data_events(time_limit=0)
     return len(pending) > before
-
-
-def _close_quietly(connection) -> None:
-    try:
-        if connection.is_open:
-            connection.close()
-    except Exception:  # noqa: BLE001 - it is going away anyway
-        pass

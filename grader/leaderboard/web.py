@@ -1,0 +1,99 @@
+"""The leaderboard's web server (tornado): the page, its JSON and CSV, and the live event stream.
+
+Everything the page needs is served from here; nothing is loaded from the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import tornado.web
+from tornado.iostream import StreamClosedError
+
+from grader import standings
+from grader.leaderboard.hub import Hub, _event
+from grader.store import Store
+
+STATIC = Path(__file__).parent / "static"
+SECURITY_HEADERS = {
+    # Only our own script and style: a name that sneaks markup into the page cannot run anything.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class Base(tornado.web.RequestHandler):
+    def initialize(self, store: Store, hub: Hub):
+        self.store, self.hub = store, hub
+
+    def set_default_headers(self):
+        for name, value in SECURITY_HEADERS.items():
+            self.set_header(name, value)
+
+
+class Page(Base):
+    def get(self):
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.write((STATIC / "index.html").read_bytes())
+
+
+class Leaderboard(Base):
+    async def get(self):
+        rows = await asyncio.to_thread(standings.leaderboard, self.store)
+        self.set_header("Content-Type", "application/json")
+        self.write(json.dumps(rows))
+
+
+class Snapshot(Base):
+    async def get(self):
+        snapshot = await asyncio.to_thread(standings.snapshot, self.store)
+        self.set_header("Content-Type", "application/json")
+        self.write(json.dumps(snapshot))
+
+
+class Export(Base):
+    async def get(self):
+        rows = await asyncio.to_thread(standings.leaderboard, self.store)
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{self.store.workshop}-leaderboard.csv"')
+        self.write(standings.to_csv(rows))
+
+
+class Events(Base):
+    """Server-sent events: `update` with the whole snapshot whenever verdicts are committed."""
+
+    async def get(self):
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        queue = self.hub.subscribe()
+        try:
+            snapshot = await asyncio.to_thread(standings.snapshot, self.store)
+            self.write(_event("update", dict(snapshot, keys=[], version=self.hub.version)))
+            await self.flush()
+            while True:
+                self.write(await queue.get())
+                await self.flush()
+        except StreamClosedError:
+            pass
+        finally:
+            self.hub.unsubscribe(queue)
+
+    def on_connection_close(self):
+        pass  # the flush above raises StreamClosedError and the loop ends
+
+
+def make_app(store: Store, hub: Hub) -> tornado.web.Application:
+    deps = {"store": store, "hub": hub}
+    return tornado.web.Application([
+        (r"/", Page, deps),
+        (r"/api/leaderboard", Leaderboard, deps),
+        (r"/api/snapshot", Snapshot, deps),
+        (r"/export\.csv", Export, deps),
+        (r"/events", Events, deps),
+        (r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(STATIC)}),
+    ])

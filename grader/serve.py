@@ -1,0 +1,98 @@
+"""`workshop serve`: the instructor's live service in one process.
+
+Threads: the grader (consumes and scores), the dealer (tasks for newcomers, and more on a
+timer), the listener (turns committed verdicts into page updates). The main thread runs the
+leaderboard's web server. Ctrl+C or SIGTERM stops them all; if one of them dies, all stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+
+from grader.consumer import Grader
+from grader.dealer import Dealer
+from grader.leaderboard.hub import Hub
+from grader.leaderboard.listener import Listener
+from grader.leaderboard.web import make_app
+from grader.settings import Settings
+from grader.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """The parts of `workshop serve`, startable and stoppable as one (also from tests)."""
+
+    def __init__(self, settings: Settings, store_url: str, *, port: int = 8000, ip: str = "127.0.0.1",
+                 deal_on_register: int = 3, deal_every: float = 0, deal_count: int = 1, grade: bool = True):
+        self.settings = settings
+        self.store = Store(store_url, settings.workshop)
+        self.port, self.ip = port, ip
+        self.hub = Hub(self.store)
+        self.workers = [Listener(settings, self.hub)]
+        if grade:
+            self.workers.append(Grader(settings, self.store))
+        if deal_on_register or deal_every:
+            self.workers.append(Dealer(settings, self.store, on_register=deal_on_register, every=deal_every,
+                                       count=deal_count))
+        self.failed = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.server = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stopped: asyncio.Event | None = None
+
+    def _run_worker(self, worker) -> None:
+        try:
+            worker.run()
+        except Exception:
+            log.exception("%s stopped with an error; stopping the service", type(worker).__name__)
+            self.failed.set()
+
+    def request_stop(self) -> None:
+        """Stop the service from any thread (Ctrl+C and SIGTERM do the same)."""
+        if self.loop is not None and self.stopped is not None:
+            self.loop.call_soon_threadsafe(self.stopped.set)
+
+    async def run(self) -> int:
+        loop = self.loop = asyncio.get_running_loop()
+        stop = self.stopped = asyncio.Event()
+        self.hub.start(loop)
+        self.server = make_app(self.store, self.hub).listen(self.port, address=self.ip)
+        for worker in self.workers:
+            thread = threading.Thread(target=self._run_worker, args=(worker,), name=type(worker).__name__,
+                                      daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        log.info("leaderboard on http://%s:%d/ (workshop %s)", "localhost" if self.ip in ("0.0.0.0", "127.0.0.1")
+                 else self.ip, self.port, self.settings.workshop)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, stop.set)
+            except (NotImplementedError, RuntimeError):  # not in the main thread (tests)
+                pass
+        while not stop.is_set() and not self.failed.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=0.5)
+            except TimeoutError:
+                pass
+        self.shutdown()
+        return 1 if self.failed.is_set() else 0
+
+    def shutdown(self) -> None:
+        log.info("stopping the service")
+        for worker in self.workers:
+            worker.stop()
+        for thread in self.threads:
+            thread.join(timeout=15)
+            if thread.is_alive():
+                log.warning("%s did not stop within 15 s", thread.name)
+        if self.server is not None:
+            self.server.stop()
+        self.store.close()
+
+
+def serve(settings: Settings, store_url: str, **options) -> int:
+    return asyncio.run(Service(settings, store_url, **options).run())
