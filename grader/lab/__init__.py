@@ -4,6 +4,7 @@
 - `lab.reset(queues=..., exchanges=...)`: delete what a lesson declares, so a re-run starts clean
 - `lab.show_topology()`: a picture of the exchanges, bindings and queues on the broker
 - `lab.expect_*`, `lab.queue_state`, `lab.peek`: the checks behind each exercise's feedback
+- `lab.routes(binding_keys, routing_keys)`: which keys the broker itself routes to which bindings
 """
 
 from grader.lab.checks import (
@@ -24,6 +25,7 @@ from grader.lab.checks import (
 )
 from grader.lab.connection import broker_url, channel, management, settings, vhost
 from grader.lab.reset import reset
+from grader.lab.routing import routes
 from grader.lab.topology import render_svg, show_topology, snapshot
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "queue_state",
     "render_svg",
     "reset",
+    "routes",
     "settings",
     "show_topology",
     "snapshot",
