@@ -1,61 +1,48 @@
-"""Plausible mistakes in lesson 0, and the checks that must catch them."""
+"""Plausible mistakes in lesson 0, and the checks that must catch them.
 
-from tests.course.autograding import WrongAnswer
+Each wrong answer is the course's own solution cell with one mistake edited in, so that the rest of
+the cell (the given code around the student's part) stays as the student received it.
+"""
+
+from tests.course.autograding import WrongAnswer, solution_text, source_notebooks
+
+SOLUTIONS = {cell.metadata["nbgrader"]["grade_id"]: solution_text(cell.source)
+             for cell in source_notebooks("00-amqp-model")["00-amqp-model"].cells
+             if cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def mistake(grade_id: str, right: str, wrong: str) -> dict[str, str]:
+    """The solution of `grade_id` with `right` replaced by `wrong`."""
+    assert right in SOLUTIONS[grade_id], f"{right!r} is not in the solution of {grade_id}"
+    return {grade_id: SOLUTIONS[grade_id].replace(right, wrong)}
+
 
 WRONG_ANSWERS = [
     WrongAnswer(
         name="reads messages_unacknowledged, which is 0, instead of the messages waiting",
-        cells={
-            "count": (
-                'response = requests.get(base + "/api/queues/" + vhost_path + "/backlog", auth=auth)\n'
-                "backlog_info = response.json()\n"
-                'waiting = backlog_info["messages_unacknowledged"]\n'
-            )
-        },
+        cells=mistake("count", 'backlog_info["messages"]', 'backlog_info["messages_unacknowledged"]'),
         fails=frozenset({"check-count"}),
     ),
     WrongAnswer(
         name="takes fanout for the exchange type that routes by pattern",
-        cells={
-            "types": (
-                'exchanges = requests.get(base + "/api/exchanges/" + vhost_path, auth=auth).json()\n'
-                'exchange_types = {exchange["type"] for exchange in exchanges}\n'
-                'pattern_type = "fanout"\n'
-            )
-        },
+        cells=mistake("types", 'pattern_type = "topic"', 'pattern_type = "fanout"'),
         fails=frozenset({"check-types"}),
     ),
     WrongAnswer(
         name="opens the second channel on a connection of its own",
-        cells={
-            "channels": (
-                "connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))\n"
-                "first = connection.channel()\n"
-                "second = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)).channel()\n"
-            )
-        },
+        cells=mistake("channels", "second = connection.channel()",
+                      "second = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL)).channel()"),
         fails=frozenset({"check-channels"}),
     ),
     WrongAnswer(
         name="declares post_office as a fanout exchange",
-        cells={
-            "declare": (
-                'first.exchange_declare(exchange="post_office", exchange_type="fanout", durable=True)\n'
-                'first.queue_declare(queue="mailbox", durable=True)\n'
-                'first.queue_bind(queue="mailbox", exchange="post_office", routing_key="letter")\n'
-            )
-        },
+        cells=mistake("declare", 'exchange="post_office", exchange_type="direct"',
+                      'exchange="post_office", exchange_type="fanout"'),
         fails=frozenset({"check-declare"}),
     ),
     WrongAnswer(
         name="binds mailbox with the key 'letters', so the letter is dropped",
-        cells={
-            "declare": (
-                'first.exchange_declare(exchange="post_office", exchange_type="direct", durable=True)\n'
-                'first.queue_declare(queue="mailbox", durable=True)\n'
-                'first.queue_bind(queue="mailbox", exchange="post_office", routing_key="letters")\n'
-            )
-        },
+        cells=mistake("declare", 'routing_key="letter"', 'routing_key="letters"'),
         fails=frozenset({"check-declare", "check-route"}),
     ),
 ]
