@@ -5,6 +5,7 @@
 - `lab.show_topology()`: a picture of the exchanges, bindings and queues on the broker
 - `lab.expect_*`, `lab.queue_state`, `lab.peek`: the checks behind each exercise's feedback
 - `lab.routes(binding_keys, routing_keys)`: which keys the broker itself routes to which bindings
+- `lab.time_limit(seconds, sentence)`: stop the student's code that runs too long, with a sentence
 """
 
 from grader.lab.checks import (
@@ -24,6 +25,7 @@ from grader.lab.checks import (
     wait_until,
 )
 from grader.lab.connection import broker_url, channel, management, settings, vhost
+from grader.lab.limits import time_limit
 from grader.lab.reset import reset
 from grader.lab.routing import routes
 from grader.lab.topology import render_svg, show_topology, snapshot
@@ -51,6 +53,7 @@ __all__ = [
     "settings",
     "show_topology",
     "snapshot",
+    "time_limit",
     "vhost",
     "wait_until",
 ]
