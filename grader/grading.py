@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from grader import checks, names, protocol
-from grader.checks import Action, Verdict
+from grader.checks import Action, Known, Verdict
 from grader.protocol import FIBONACCI, REGISTER, Answer, Registration, Rejected
 from grader.store import Store, Transaction
 
@@ -73,56 +73,96 @@ def parse(delivery: Delivery) -> Registration | Answer:
     return protocol.answer(delivery.body)
 
 
-def judge(tx: Transaction, delivery: Delivery, now: float) -> Outcome:
-    """Check one message against what the store knows, and make its scoring writes."""
-    workshop = tx.workshop
-    if delivery.redelivered:
-        previous = tx.previous(delivery.key)
-        if previous is not None:
-            verdict = Verdict(previous["ok"], previous["exercise"], previous["points"], previous["message"],
-                              reason=previous["reason"])
-            return Outcome(delivery, verdict, previous["total"], previous["slug"], previous["n"], replayed=True)
+@dataclass
+class State:
+    """What the store knows about the students and tasks of one batch, kept up to date while the
+    batch is judged in order."""
+
+    students: dict[str, tuple[str, int]]  # slug -> (name, points)
+    tasks: dict[tuple[str, int], bool]  # (slug, n) -> solved
+    registered: list[tuple[str, str]] = field(default_factory=list)  # (slug, name) registered by this batch
+    solved: list[tuple[str, int]] = field(default_factory=list)  # tasks solved by this batch
+
+    def known(self, slug: str, n: int | None = None) -> Known:
+        name = self.students.get(slug, (None, 0))[0]
+        dealt = n is not None and (slug, n) in self.tasks
+        return Known(registered_as=name, task_dealt=dealt, task_solved=dealt and self.tasks[(slug, n)])
+
+    def points(self, slug: str) -> int:
+        return self.students.get(slug, ("", 0))[1]
+
+    def add_point(self, slug: str) -> None:
+        name, points = self.students[slug]
+        self.students[slug] = (name, points + 1)
+
+
+def judge(delivery: Delivery, message: Registration | Answer | Rejected, state: State, workshop: str) -> Outcome:
+    """The verdict on one message, given (and updating) what is known. Pure: no I/O."""
+    if isinstance(message, Rejected):
+        return Outcome(delivery, checks.rejection(str(message), exercise_of(delivery)))
+    if isinstance(message, Registration):
+        verdict = checks.check_registration(message, state.known(message.slug), workshop)
+        if verdict.action is Action.REGISTER:
+            state.students[message.slug] = (message.name, 1)
+            state.registered.append((message.slug, message.name))
+        return Outcome(delivery, verdict, state.points(message.slug), message.slug)
+    verdict = checks.check_answer(message, state.known(message.slug, message.n), workshop)
+    if verdict.action is Action.SOLVE:
+        state.tasks[(message.slug, message.n)] = True
+        state.solved.append((message.slug, message.n))
+        state.add_point(message.slug)
+    return Outcome(delivery, verdict, state.points(message.slug), message.slug, message.n)
+
+
+def parse_safely(delivery: Delivery) -> Registration | Answer | Rejected:
     try:
-        message = parse(delivery)
+        return parse(delivery)
     except Rejected as exc:
-        return Outcome(delivery, checks.rejection(str(exc), exercise_of(delivery)))
+        return exc
     except Exception:  # a bug must cost one message, never the grader
         log.exception("could not parse delivery %s", delivery.key)
-        return Outcome(delivery, checks.rejection("the grader could not read this message", exercise_of(delivery)))
-
-    if isinstance(message, Registration):
-        known, total = tx.known(message.slug)
-        verdict = checks.check_registration(message, known, workshop)
-        if verdict.action is Action.REGISTER:
-            if tx.register(message.slug, message.name, now):
-                total = 1
-            else:  # another grader registered them a moment ago
-                known, total = tx.known(message.slug)
-                verdict = checks.check_registration(message, known, workshop)
-        return Outcome(delivery, verdict, total, message.slug)
-
-    known, total = tx.known(message.slug, message.n)
-    verdict = checks.check_answer(message, known, workshop)
-    if verdict.action is Action.SOLVE:
-        new_total = tx.solve(message.slug, message.n, now)
-        if new_total is None:  # another grader scored this task a moment ago
-            known, total = tx.known(message.slug, message.n)
-            verdict = checks.check_answer(message, known, workshop)
-        else:
-            total = new_total
-    return Outcome(delivery, verdict, total, message.slug, message.n)
+        return Rejected("the grader could not read this message")
 
 
 def grade_batch(store: Store, deliveries: list[Delivery]) -> list[Outcome]:
-    """Grade and record `deliveries` in one transaction (retried as a whole on conflicts)."""
+    """Grade and record `deliveries` in one transaction, retried as a whole when another grader
+    changed the same students or tasks meanwhile. Returns an outcome per delivery, in order."""
+    messages = [parse_safely(delivery) for delivery in deliveries]
+    slugs = {m.slug for m in messages if not isinstance(m, Rejected)}
+    pairs = {(m.slug, m.n) for m in messages if isinstance(m, Answer)}
 
     def work(tx: Transaction) -> list[Outcome]:
         now = time.time()
-        outcomes = [judge(tx, delivery, now) for delivery in deliveries]
+        previous = tx.previous({d.key for d in deliveries if d.redelivered})
+        state = State(tx.students(slugs), tx.tasks(pairs))
+        outcomes = [replay(d, previous[d.key]) if d.key in previous else judge(d, m, state, tx.workshop)
+                    for d, m in zip(deliveries, messages)]
+        for slug, name in state.registered:
+            tx.register(slug, name, now)
+        tx.solve(state.solved, now)
+        outcomes = _with_true_totals(outcomes, state, tx)
         tx.record([_row(outcome, now) for outcome in outcomes if not outcome.replayed])
         return outcomes
 
     return store.run_transaction(work)
+
+
+def _with_true_totals(outcomes: list[Outcome], state: State, tx: Transaction) -> list[Outcome]:
+    """Another grader may have added points to the same students since the batch was loaded; the
+    rows are ours now (updated, so locked), so read their real totals and shift ours to match."""
+    changed = {slug for slug, _ in state.solved}
+    drift = {slug: points - state.points(slug) for slug, (_, points) in tx.students(changed).items()}
+    if not any(drift.values()):
+        return outcomes
+    return [replace(o, total=o.total + drift[o.slug]) if not o.replayed and drift.get(o.slug) else o
+            for o in outcomes]
+
+
+def replay(delivery: Delivery, previous: dict) -> Outcome:
+    """A redelivered message whose verdict was recorded before the grader died: the same again."""
+    verdict = Verdict(previous["ok"], previous["exercise"], previous["points"], previous["message"],
+                      reason=previous["reason"])
+    return Outcome(delivery, verdict, previous["total"], previous["slug"], previous["n"], replayed=True)
 
 
 def _row(outcome: Outcome, now: float) -> dict:

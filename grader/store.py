@@ -13,14 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, create_engine,
-    event, func, insert, select, text, update,
+    Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, bindparam,
+    create_engine, event, func, insert, select, text, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from grader.checks import Known
 
 log = logging.getLogger(__name__)
 DEFAULT_STORE = "sqlite:///workshop.sqlite"
@@ -119,17 +118,21 @@ class Store:
         with self.engine.begin() as connection:
             yield Transaction(connection, self)
 
-    def run_transaction(self, work, *, attempts: int = 5):
+    def run_transaction(self, work, *, attempts: int = 10):
         """`work(transaction)` in a transaction, retried when the database asks for it (a deadlock
         between competing graders, a locked SQLite file)."""
         for attempt in range(1, attempts + 1):
             try:
                 with self.transaction() as tx:
                     return work(tx)
+            except Conflict as exc:
+                if attempt == attempts:
+                    raise
+                log.info("another grader was quicker (%s); deciding again, attempt %d/%d", exc, attempt + 1, attempts)
             except DBAPIError as exc:
                 if attempt == attempts or not any(word in str(exc.orig).lower() for word in RETRYABLE):
                     raise
-                log.warning("transaction conflict (%s), attempt %d/%d", str(exc.orig).splitlines()[0], attempt,
+                log.warning("transaction conflict (%s), attempt %d/%d", str(exc.orig).splitlines()[0], attempt + 1,
                             attempts)
                 time.sleep(0.05 * attempt)
 
@@ -162,9 +165,37 @@ class Store:
                 tasks.c.solved_at.is_(None)))
 
 
+class Conflict(Exception):
+    """Another grader changed what this transaction decided on; roll back and decide again."""
+
+
+# The grader's statements, built once: on its per-message path, building SQLAlchemy expressions
+# would cost more than running them.
+_STUDENTS = select(students.c.slug, students.c.name, students.c.points).where(
+    students.c.workshop == bindparam("b_workshop"), students.c.slug.in_(bindparam("b_slugs", expanding=True)))
+_TASKS = select(tasks.c.slug, tasks.c.n, tasks.c.solved_at).where(
+    tasks.c.workshop == bindparam("b_workshop"), tasks.c.slug.in_(bindparam("b_slugs", expanding=True)),
+    tasks.c.n.in_(bindparam("b_ns", expanding=True)))
+_CLAIM_TASK = (
+    update(tasks)
+    .where(tasks.c.workshop == bindparam("b_workshop"), tasks.c.slug == bindparam("b_slug"),
+           tasks.c.n == bindparam("b_n"), tasks.c.solved_at.is_(None))
+    .values(solved_at=bindparam("b_at"))
+)
+_ADD_POINTS = (
+    update(students)
+    .where(students.c.workshop == bindparam("b_workshop"), students.c.slug == bindparam("b_slug"))
+    .values(fibonacci_points=students.c.fibonacci_points + bindparam("b_points"),
+            points=students.c.points + bindparam("b_points"), reached_at=bindparam("b_at"))
+)
+_PREVIOUS_VERDICTS = select(verdicts).where(
+    verdicts.c.workshop == bindparam("b_workshop"), verdicts.c.delivery.in_(bindparam("b_keys", expanding=True))
+).order_by(verdicts.c.id)
+
+
 @dataclass
 class Transaction:
-    """The grader's reads and conditional writes inside one database transaction."""
+    """The grader's reads and conditional writes inside one database transaction, a batch at a time."""
 
     connection: Connection
     store: Store
@@ -173,48 +204,53 @@ class Transaction:
     def workshop(self) -> str:
         return self.store.workshop
 
-    def known(self, slug: str, n: int | None = None) -> tuple[Known, int]:
-        """What the verdict needs to know about `slug` (and its task `n`), and the student's total."""
-        student = self.connection.execute(
-            select(students.c.name, students.c.points)
-            .where(students.c.workshop == self.workshop, students.c.slug == slug)).first()
-        if student is None:
-            return Known(), 0
-        if n is None:
-            return Known(registered_as=student.name), student.points
-        task = self.connection.execute(
-            select(tasks.c.solved_at)
-            .where(tasks.c.workshop == self.workshop, tasks.c.slug == slug, tasks.c.n == n)).first()
-        return Known(registered_as=student.name, task_dealt=task is not None,
-                     task_solved=task is not None and task.solved_at is not None), student.points
+    def students(self, slugs: set[str]) -> dict[str, tuple[str, int]]:
+        """{slug: (name, points)} of those of `slugs` who registered."""
+        if not slugs:
+            return {}
+        rows = self.connection.execute(_STUDENTS, {"b_workshop": self.workshop, "b_slugs": sorted(slugs)})
+        return {row.slug: (row.name, row.points) for row in rows}
 
-    def register(self, slug: str, name: str, at: float) -> bool:
-        """Add the student with their registration point; False if they already existed."""
+    def tasks(self, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], bool]:
+        """{(slug, n): solved} for those of `pairs` that were dealt."""
+        if not pairs:
+            return {}
+        rows = self.connection.execute(_TASKS, {"b_workshop": self.workshop, "b_slugs": sorted({s for s, _ in pairs}),
+                                                "b_ns": sorted({n for _, n in pairs})})
+        return {(row.slug, row.n): row.solved_at is not None for row in rows if (row.slug, row.n) in pairs}
+
+    def register(self, slug: str, name: str, at: float) -> None:
+        """Add the student with their registration point; `Conflict` if someone was quicker."""
         statement = _insert(self.store.engine, students).values(
             workshop=self.workshop, slug=slug, name=name, registered_at=at, register_points=1,
             fibonacci_points=0, points=1, reached_at=at,
-        ).on_conflict_do_nothing()
-        return self.connection.execute(statement).rowcount == 1
+        ).on_conflict_do_nothing().returning(students.c.slug)
+        if self.connection.execute(statement).first() is None:
+            raise Conflict(f"{slug} registered meanwhile")
 
-    def solve(self, slug: str, n: int, at: float) -> int | None:
-        """Mark the open task solved and add its point; the new total, or None if it was not open."""
-        claimed = self.connection.execute(
-            update(tasks).where(tasks.c.workshop == self.workshop, tasks.c.slug == slug, tasks.c.n == n,
-                                tasks.c.solved_at.is_(None)).values(solved_at=at))
-        if claimed.rowcount != 1:
-            return None
-        return self.connection.execute(
-            update(students).where(students.c.workshop == self.workshop, students.c.slug == slug)
-            .values(fibonacci_points=students.c.fibonacci_points + 1, points=students.c.points + 1,
-                    reached_at=at)
-            .returning(students.c.points)).scalar_one()
+    def solve(self, solved: list[tuple[str, int]], at: float) -> None:
+        """Mark these open tasks solved and add their points; `Conflict` if one was no longer open."""
+        if not solved:
+            return
+        keys = [{"b_workshop": self.workshop, "b_slug": slug, "b_n": n, "b_at": at} for slug, n in solved]
+        if self.connection.execute(_CLAIM_TASK, keys).rowcount != len(solved):
+            raise Conflict("a task was scored meanwhile")
+        per_student: dict[str, int] = {}
+        for slug, _n in solved:
+            per_student[slug] = per_student.get(slug, 0) + 1
+        self.connection.execute(_ADD_POINTS, [{"b_workshop": self.workshop, "b_slug": slug, "b_points": points,
+                                               "b_at": at} for slug, points in sorted(per_student.items())])
 
-    def previous(self, delivery: str) -> dict | None:
-        """The verdict already recorded for this delivery (a redelivered message), if any."""
-        row = self.connection.execute(
-            select(verdicts).where(verdicts.c.workshop == self.workshop, verdicts.c.delivery == delivery)
-            .order_by(verdicts.c.id).limit(1)).mappings().first()
-        return dict(row) if row else None
+    def previous(self, deliveries: set[str]) -> dict[str, dict]:
+        """The verdicts already recorded for these deliveries (redelivered messages), by delivery."""
+        if not deliveries:
+            return {}
+        rows = self.connection.execute(_PREVIOUS_VERDICTS, {"b_workshop": self.workshop,
+                                                            "b_keys": sorted(deliveries)}).mappings()
+        found: dict[str, dict] = {}
+        for row in rows:
+            found.setdefault(row["delivery"], dict(row))
+        return found
 
     def record(self, rows: list[dict]) -> None:
         """Add verdict rows (keys: delivery, exercise, slug, n, ok, points, total, message, reason, at)."""

@@ -1,8 +1,10 @@
-"""Fixtures for the live grader: settings for the test's vhost, a store, a running grader, students."""
+"""Fixtures for the live service (grader, leaderboard): settings for the test's vhost, a store, a
+running grader, and students who publish and read feedback like notebooks do."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -133,3 +135,24 @@ def make_student(vhost):
     yield make
     for one in made:
         one.close()
+
+
+POSTGRES_URL = os.environ.get("WORKSHOP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_store_url():
+    """A fresh PostgreSQL database for this test (from WORKSHOP_TEST_POSTGRES's server), dropped after."""
+    import psycopg
+
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} (set WORKSHOP_TEST_POSTGRES): {exc}")
+    name = f"workshop_test_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -12,7 +12,7 @@ from grader.checks import fibonacci
 from grader.consumer import REASON_HEADER
 from grader.dealer import deal
 from grader.standings import leaderboard
-from tests.grader.conftest import WORKSHOP, Student
+from tests.live import WORKSHOP, Student
 
 
 def points(store, slug):
