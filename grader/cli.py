@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _broker_flags(check)
     check.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer")
 
-    up = commands.add_parser("up", help="the whole workshop: broker check, then JupyterLab with the course")
+    up = commands.add_parser("up", help="the whole workshop: broker check, JupyterLab with the course, live grader")
     _broker_flags(up)
     up.add_argument("--port", type=int, default=int(os.environ.get("JUPYTER_PORT", 8888)),
                     help="JupyterLab's port (env JUPYTER_PORT, default 8888)")
@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--workspace", type=Path, default=Path("workspace"),
                     help="where the students' copies of the notebooks live (default ./workspace)")
     up.add_argument("--token", help="JupyterLab token (env JUPYTER_TOKEN; default: a random one)")
+    up.add_argument("--leaderboard-port", type=int, default=int(os.environ.get("LEADERBOARD_PORT", 8000)),
+                    help="port of the live grader's leaderboard (env LEADERBOARD_PORT, default 8000; 0: no grader)")
+    up.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
+    up.add_argument("--store", default=DEFAULT_STORE, help=f"the live grader's score store (default {DEFAULT_STORE})")
 
     serve = commands.add_parser("serve", help="the live service: grader, task dealer and leaderboard page")
     _live_flags(serve)
@@ -109,7 +113,8 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    return stack.up(_settings(args), workspace=args.workspace, port=args.port, ip=args.ip, token=args.token)
+    return stack.up(_settings(args), workspace=args.workspace, port=args.port, ip=args.ip, token=args.token,
+                    leaderboard_port=args.leaderboard_port, store=args.store)
 
 
 def run_release(args: argparse.Namespace) -> int:

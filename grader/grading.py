@@ -6,6 +6,7 @@ then (in the consumer) are replies sent and the messages acked.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -31,7 +32,7 @@ class Delivery:
     correlation_id: str | None = None
     message_id: str | None = None
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """The same for every redelivery of this message (its message_id, else a digest)."""
         if self.message_id:

@@ -57,14 +57,13 @@ def decode(body: bytes) -> dict:
 
 def registration(body: bytes) -> Registration:
     """A `{"name": ...}` message to the `name` queue."""
-    name = _name(decode(body))
-    return Registration(name, slugify(name))
+    return Registration(*_name(decode(body)))
 
 
 def answer(body: bytes) -> Answer:
     """A `{"n": n, "Fn": F(n), "name": ...}` message to `W.results`."""
     data = decode(body)
-    name = _name(data)
+    name, slug = _name(data)
     n = data.get("n")
     if "n" not in data:
         raise Rejected('the answer has no "n": send {"n": n, "Fn": F(n), "name": your name}')
@@ -74,10 +73,11 @@ def answer(body: bytes) -> Answer:
         raise Rejected(f'"n" is {n}; tasks have {MIN_N} <= n <= {MAX_N}')
     if "Fn" not in data:
         raise Rejected('the answer has no "Fn": send {"n": n, "Fn": F(n), "name": your name}')
-    return Answer(name, slugify(name), n, _fn(data["Fn"]))
+    return Answer(name, slug, n, _fn(data["Fn"]))
 
 
-def _name(data: dict) -> str:
+def _name(data: dict) -> tuple[str, str]:
+    """The trimmed name and its slug."""
     if "name" not in data:
         raise Rejected('the message has no "name": send {"name": "Your Name"}')
     name = data["name"]
@@ -88,9 +88,10 @@ def _name(data: dict) -> str:
         raise Rejected(f'"name" must be 1 to {MAX_NAME_CHARS} characters after trimming spaces; it has {len(name)}')
     if not name.isprintable():
         raise Rejected('"name" may contain only printable characters (no line breaks, tabs or control codes)')
-    if not slugify(name):
+    slug = slugify(name)
+    if not slug:
         raise Rejected('"name" needs at least one letter or digit (A to Z, 0 to 9)')
-    return name
+    return name, slug
 
 
 def _fn(value: object) -> int:

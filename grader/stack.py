@@ -1,7 +1,8 @@
 """`workshop up`: the workshop in one command.
 
 Checks the broker, gives the students' notebooks a workspace of their own, then runs JupyterLab
-until Ctrl+C (or SIGTERM), and stops it cleanly.
+and `workshop serve` (the live grader and the leaderboard) until Ctrl+C (or SIGTERM), and stops
+them cleanly.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from grader import doctor, paths
 from grader.settings import ENVIRONMENT, Settings
+from grader.store import DEFAULT_STORE
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10
@@ -56,9 +58,15 @@ def jupyter_command(workspace: Path, *, port: int, ip: str, token: str) -> list[
     ]
 
 
+def serve_command(settings: Settings, *, port: int, ip: str, store: str) -> list[str]:
+    return [sys.executable, "-m", "grader", "serve", "--port", str(port), "--ip", ip, "--store", store,
+            "--workshop", settings.workshop]
+
+
 def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.0.0.1",
-       token: str | None = None) -> int:
-    """Run the workshop until interrupted; returns the exit status."""
+       token: str | None = None, leaderboard_port: int | None = 8000, store: str = DEFAULT_STORE) -> int:
+    """Run the workshop until interrupted; returns the exit status. Without `leaderboard_port`,
+    JupyterLab only (the live grader runs elsewhere)."""
     doctor.check(settings)
     workspace = workspace.resolve()
     copied = prepare_workspace(workspace)
@@ -68,11 +76,15 @@ def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.
     env = dict(os.environ)
     env[ENVIRONMENT["rabbitmq_url"]] = settings.rabbitmq_url
     env[ENVIRONMENT["management_url"]] = settings.management_url
+    host = "localhost" if ip in ("0.0.0.0", "127.0.0.1") else ip
     # Own sessions: Ctrl+C reaches only us, and we stop the children in order.
     children = [subprocess.Popen(jupyter_command(workspace, port=port, ip=ip, token=token), env=env,
                                  start_new_session=True)]
-    print(f"JupyterLab: http://{'localhost' if ip in ('0.0.0.0', '127.0.0.1') else ip}:{port}/lab?token={token}",
-          flush=True)
+    print(f"JupyterLab:  http://{host}:{port}/lab?token={token}", flush=True)
+    if leaderboard_port:
+        children.append(subprocess.Popen(serve_command(settings, port=leaderboard_port, ip=ip, store=store), env=env,
+                                         start_new_session=True))
+        print(f"Leaderboard: http://{host}:{leaderboard_port}/  (live grader on, scores in {store})", flush=True)
     return supervise(children)
 
 

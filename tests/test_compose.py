@@ -36,6 +36,17 @@ def test_jupyter_service_waits_for_a_healthy_broker_and_keeps_work_on_the_host(c
     assert jupyter["command"][:2] == ["workshop", "up"]
 
 
+def test_grader_service_serves_the_leaderboard_and_keeps_scores_in_a_volume(compose):
+    grader = compose["services"]["grader"]
+    assert grader["command"][:2] == ["workshop", "serve"] and "0.0.0.0" in grader["command"]
+    assert "8000:8000" in grader["ports"]
+    assert grader["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+    store = grader["command"][grader["command"].index("--store") + 1]
+    volume, target = grader["volumes"][0].split(":")
+    assert volume in compose["volumes"] and store.startswith(f"sqlite:///{target}/")
+    assert grader["image"] == compose["services"]["jupyter"]["image"]
+
+
 def test_the_image_installs_the_pinned_project_and_ships_the_course():
     dockerfile = (REPO / "Dockerfile").read_text()
     assert "-c constraints.txt" in dockerfile

@@ -22,7 +22,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_contents(url: str, token: str, process: subprocess.Popen) -> dict:
+def wait_for_contents(url: str, token: str, process: subprocess.Popen):
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -39,11 +39,12 @@ def wait_for_contents(url: str, token: str, process: subprocess.Popen) -> dict:
 
 
 @pytest.mark.slow
-def test_make_run_serves_the_course_notebooks_and_stops_cleanly(vhost, tmp_path):
-    port, token = free_port(), secrets.token_hex(8)
+def test_make_run_serves_the_course_and_the_leaderboard_and_stops_cleanly(vhost, tmp_path):
+    port, leaderboard, token = free_port(), free_port(), secrets.token_hex(8)
     workspace = tmp_path / "workspace"
-    env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_PORT=str(port))
-    process = subprocess.Popen(["make", "--no-print-directory", "run", f"ARGS=--workspace {workspace}"],
+    env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_PORT=str(port), LEADERBOARD_PORT=str(leaderboard))
+    args = f"ARGS=--workspace {workspace} --store sqlite:///{tmp_path / 'scores.sqlite'}"
+    process = subprocess.Popen(["make", "--no-print-directory", "run", args],
                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
     try:
@@ -52,6 +53,7 @@ def test_make_run_serves_the_course_notebooks_and_stops_cleanly(vhost, tmp_path)
         first = course.assignments()[0]
         inside = wait_for_contents(f"http://127.0.0.1:{port}/api/contents/{first}", token, process)
         assert f"{first}.ipynb" in [item["name"] for item in inside["content"]]
+        assert wait_for_contents(f"http://127.0.0.1:{leaderboard}/api/leaderboard", token, process) == []
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)  # what Ctrl+C in the terminal does
@@ -65,9 +67,11 @@ def test_make_run_serves_the_course_notebooks_and_stops_cleanly(vhost, tmp_path)
     assert "ok  AMQP" in output
     assert "stopping the workshop" in output
     assert "Shutting down" in output  # JupyterLab's own clean shutdown
+    assert "stopping the service" in output  # the live grader's
     assert "Traceback" not in output
-    with socket.socket() as sock:
-        assert sock.connect_ex(("127.0.0.1", port)) != 0, "JupyterLab still listens after the stop"
+    for still in (port, leaderboard):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", still)) != 0, f"something still listens on {still} after the stop"
 
 
 def test_the_workspace_keeps_student_work_across_restarts(tmp_path):

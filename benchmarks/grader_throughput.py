@@ -1,0 +1,116 @@
+"""Grader throughput beside a bare pika loop, on the same broker, in the same run.
+
+The baseline is the least a consumer does: take each message, decode the JSON, check F(n), ack.
+Two baselines: the textbook loop that acks every message, and a tuned one that acks every 100
+messages at once (multiple=True), as the grader acks a batch. The grader also validates the
+protocol, decides against the store, commits the verdicts and only then acks. All read the same
+answers from a queue filled beforehand, so that the figure is the consuming side alone.
+
+    RABBITMQ_URL=amqp://guest:guest@localhost:5672/%2F python benchmarks/grader_throughput.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import tempfile
+import threading
+import time
+
+import pika
+
+from benchmarks.common import answers, environment, fresh_vhost, seeded_store
+from grader import names
+from grader.checks import fibonacci
+from grader.consumer import PREFETCH, Grader
+
+
+def fill(settings, queue: str, bodies: list[bytes], reply_to: str | None = None) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    channel = connection.channel()
+    channel.queue_declare(queue, durable=True)
+    properties = pika.BasicProperties(reply_to=reply_to) if reply_to else None
+    for body in bodies:
+        channel.basic_publish("", queue, body, properties=properties)
+    connection.close()
+
+
+def bare_loop(settings, queue: str, count: int, ack_every: int = 1) -> float:
+    """Consume, decode, check and ack `count` messages (one ack per `ack_every` messages, with
+    multiple=True); seconds taken."""
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    channel = connection.channel()
+    channel.basic_qos(prefetch_count=PREFETCH)
+    seen = 0
+
+    def on_message(ch, method, properties, body):
+        nonlocal seen
+        answer = json.loads(body)
+        assert answer["Fn"] == fibonacci(answer["n"])
+        seen += 1
+        if seen % ack_every == 0 or seen == count:
+            ch.basic_ack(method.delivery_tag, multiple=ack_every > 1)
+        if seen == count:
+            ch.stop_consuming()
+
+    started = time.perf_counter()
+    channel.basic_consume(queue, on_message)
+    channel.start_consuming()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def grader_run(settings, store, count: int) -> float:
+    """Start a grader on the filled results queue; seconds until it graded and acked `count`."""
+    grader = Grader(settings, store)
+    thread = threading.Thread(target=grader.run, daemon=True)
+    started = time.perf_counter()
+    thread.start()
+    while grader.graded < count:
+        if not thread.is_alive():
+            raise RuntimeError("the grader stopped")
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - started
+    grader.stop()
+    thread.join()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--tasks", type=int, default=100, help="answers per student (default 100: 10,000)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--store", help="SQLAlchemy URL (default: a fresh SQLite file per round)")
+    parser.add_argument("--reply", action="store_true", help="answers carry reply_to: the grader also replies")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    bodies = answers(args.students, args.tasks)
+    print(f"grader throughput: {len(bodies)} answers, {args.rounds} rounds, {environment()}")
+    bare, tuned, graded = [], [], []
+    for round_ in range(1, args.rounds + 1):
+        with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp:
+            store = seeded_store(args.store or f"sqlite:///{tmp}/bench.sqlite", args.students, args.tasks)
+            fill(settings, "bench.bare", bodies)
+            bare.append(len(bodies) / bare_loop(settings, "bench.bare", len(bodies)))
+            fill(settings, "bench.bare", bodies)
+            tuned.append(len(bodies) / bare_loop(settings, "bench.bare", len(bodies), ack_every=100))
+            reply_to = None
+            if args.reply:
+                fill(settings, "bench.feedback", [])
+                reply_to = "bench.feedback"
+            fill(settings, names.results_queue(settings.workshop), bodies, reply_to)
+            graded.append(len(bodies) / grader_run(settings, store, len(bodies)))
+            store.close()
+        print(f"  round {round_}: bare loop {bare[-1]:7.0f}/s   bare, acks by 100 {tuned[-1]:7.0f}/s   "
+              f"grader {graded[-1]:7.0f}/s")
+    b, t, g = statistics.median(bare), statistics.median(tuned), statistics.median(graded)
+    print(f"median: grader {g:.0f} answers/s (verified, committed, acked); bare loop {b:.0f}/s, "
+          f"ratio {g / b:.2f}; bare loop acking by 100 {t:.0f}/s, ratio {g / t:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Latency from a student's publish to the leaderboard page's update event, at a steady rate.
+
+`workshop serve` runs as its own process (grader, listener, web server) on a store seeded with
+students and tasks. This script publishes correct answers at --rate answers/s, each with its own
+message_id, and reads /events like a page would; for each answer, the latency is the time from
+its publish to the first update event that lists its id. The baseline, in the same run, is the
+broker alone: the same answers at the same rate, from publish to a bare consumer's callback.
+
+    RABBITMQ_URL=amqp://guest:guest@localhost:5672/%2F python benchmarks/leaderboard_latency.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import pika
+import requests
+
+from benchmarks.common import answers, environment, fresh_vhost, percentile, seeded_store
+from grader import names
+
+
+def paced(channel, queue: str, bodies: list[bytes], rate: float, sent: dict[str, float]) -> None:
+    """Publish `bodies` at `rate` per second, recording when each message_id left."""
+    started = time.perf_counter()
+    for index, body in enumerate(bodies):
+        due = started + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        message_id = uuid.uuid4().hex
+        sent[message_id] = time.time()
+        channel.basic_publish("", queue, body, properties=pika.BasicProperties(message_id=message_id))
+
+
+def broker_baseline(settings, bodies: list[bytes], rate: float) -> list[float]:
+    """Publish-to-callback latencies of a bare consumer on its own connection."""
+    received: dict[str, float] = {}
+    ready = threading.Event()
+
+    def consume():
+        connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+        channel = connection.channel()
+        channel.queue_declare("bench.latency", durable=True)
+
+        def on_message(ch, method, properties, body):
+            received[properties.message_id] = time.time()
+            ch.basic_ack(method.delivery_tag)
+            if len(received) == len(bodies):
+                ch.stop_consuming()
+
+        channel.basic_consume("bench.latency", on_message)
+        ready.set()
+        channel.start_consuming()
+        connection.close()
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    ready.wait(10)
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    sent: dict[str, float] = {}
+    paced(connection.channel(), "bench.latency", bodies, rate, sent)
+    thread.join(timeout=60)
+    connection.close()
+    return [received[key] - sent[key] for key in sent if key in received]
+
+
+def verdict_times(store_url: str, workshop: str) -> dict[str, float]:
+    """When the grader decided on each message (its verdict's time), by message id."""
+    from sqlalchemy import select
+
+    from grader.store import Store, verdicts
+
+    store = Store(store_url, workshop)
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(verdicts.c.delivery, verdicts.c.at)).all()
+    store.close()
+    return dict(rows)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_events(url: str, arrived: dict[str, float], stop: threading.Event, connected: threading.Event) -> None:
+    with requests.get(f"{url}/events", stream=True, timeout=60) as response:
+        connected.set()
+        for line in response.iter_lines(decode_unicode=True):
+            if line.startswith("data:"):
+                now = time.time()
+                for key in json.loads(line[5:]).get("keys", []):
+                    arrived.setdefault(key, now)
+            if stop.is_set():
+                return
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=500, help="answers per second (default 500)")
+    parser.add_argument("--seconds", type=float, default=10, help="how long to send (default 10)")
+    parser.add_argument("--students", type=int, default=50)
+    args = parser.parse_args()
+    count = int(args.rate * args.seconds)
+    tasks = -(-count // args.students)
+    bodies = answers(args.students, tasks)[:count]
+    print(f"leaderboard latency: {count} answers at {args.rate:.0f}/s, {environment()}")
+
+    with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp:
+        baseline = broker_baseline(settings, bodies, args.rate)
+        store_url = f"sqlite:///{tmp}/bench.sqlite"
+        seeded_store(store_url, args.students, tasks).close()
+        port = free_port()
+        env = dict(os.environ, RABBITMQ_URL=settings.rabbitmq_url)
+        service = subprocess.Popen([sys.executable, "-m", "grader", "serve", "--store", store_url, "--port", str(port),
+                                    "--workshop", settings.workshop, "--deal-on-register", "0"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.get(f"{url}/api/leaderboard", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline or service.poll() is not None:
+                        raise SystemExit("workshop serve did not start")
+                    time.sleep(0.2)
+            arrived: dict[str, float] = {}
+            stop, connected = threading.Event(), threading.Event()
+            reader = threading.Thread(target=read_events, args=(url, arrived, stop, connected), daemon=True)
+            reader.start()
+            connected.wait(10)
+            time.sleep(1)  # the service's listener binds its queue right after start
+            connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+            sent: dict[str, float] = {}
+            paced(connection.channel(), names.results_queue(settings.workshop), bodies, args.rate, sent)
+            deadline = time.monotonic() + 30
+            while len(arrived) < len(sent) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            stop.set()
+            connection.close()
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
+        committed = verdict_times(store_url, settings.workshop)
+
+    page = [arrived[key] - sent[key] for key in sent if key in arrived]
+    missing = len(sent) - len(page)
+    b50, b99 = percentile(baseline, 50) * 1000, percentile(baseline, 99) * 1000
+    p50, p99 = percentile(page, 50) * 1000, percentile(page, 99) * 1000
+    print(f"  broker alone (publish -> consumer): p50 {b50:7.1f} ms   p99 {b99:7.1f} ms")
+    graded = [committed[key] - sent[key] for key in sent if key in committed]
+    print(f"  publish -> verdict committed:       p50 {percentile(graded, 50) * 1000:7.1f} ms   "
+          f"p99 {percentile(graded, 99) * 1000:7.1f} ms")
+    print(f"  publish -> page update event:       p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"
+          + (f"   ({missing} never arrived)" if missing else ""))
+    print(f"ratio to the broker alone: p50 {p50 / b50:.1f}x, p99 {p99 / b99:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
