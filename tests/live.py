@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pika
+import pika.exceptions
 import pytest
 
 from grader import names
@@ -156,3 +157,23 @@ def postgres_store_url():
         admin.execute(f'CREATE DATABASE "{name}"')
         yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def wait_for_consumers(url: str, queue: str, count: int = 1, timeout: float = 30) -> None:
+    """Until `count` consumers read `queue` (a grader in another process is ready)."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            channel = connection.channel()
+            try:
+                if channel.queue_declare(queue, passive=True).method.consumer_count >= count:
+                    return
+                channel.close()
+            except pika.exceptions.ChannelClosedByBroker:
+                pass  # not declared yet
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {count} consumers on {queue} after {timeout} s")
+            time.sleep(0.1)
+    finally:
+        connection.close()

@@ -15,7 +15,7 @@ from grader import names
 from grader.checks import fibonacci
 from grader.standings import leaderboard
 from grader.store import Store, count_verdicts
-from tests.live import WORKSHOP
+from tests.live import WORKSHOP, wait_for_consumers
 
 STUDENTS, TASKS = 100, 100  # 10,000 tasks
 CORRECT, WRONG, REPEATED = range(0, 80), range(80, 90), range(0, 10)  # per student: 80 + 10 + 10 answers
@@ -52,14 +52,7 @@ def test_two_graders_on_one_postgres_store_grade_10000_answers_exactly(settings,
     channel = connection.channel()
     results = names.results_queue(WORKSHOP)
     try:
-        deadline = time.monotonic() + 60
-        while True:  # both graders consume before the first answer goes out
-            consumers = channel.queue_declare(results, durable=True).method.consumer_count
-            if consumers == 2:
-                break
-            assert all(g.poll() is None for g in graders), "a grader exited while starting"
-            assert time.monotonic() < deadline, f"only {consumers} of 2 graders consumed within 60 s"
-            time.sleep(0.1)
+        wait_for_consumers(settings.rabbitmq_url, results, count=2, timeout=60)  # both, before the first answer
         for answer in answers:
             channel.basic_publish("", results, json.dumps(answer).encode())
 

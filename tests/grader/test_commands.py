@@ -1,0 +1,95 @@
+"""The live commands as an instructor runs them: workshop grade, deal, demo and serve."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from grader.standings import leaderboard
+from grader.store import Store
+from tests.live import WORKSHOP, wait_for_consumers
+
+
+def workshop(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "grader", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_workshop_grade_grades_and_stops_cleanly_on_sigterm(vhost, student, tmp_path):
+    store = f"sqlite:///{tmp_path / 'scores.sqlite'}"
+    grader = workshop("grade", "--store", store)
+    try:
+        wait_for_consumers(vhost.url, "name")
+        assert student.register()["points"] == 1
+    finally:
+        grader.send_signal(signal.SIGTERM)
+        output, _ = grader.communicate(timeout=30)
+    assert grader.returncode == 0, output
+    assert "grader stopped after 1 messages" in output
+
+
+def test_workshop_deal_deals_to_every_registered_student(vhost, make_student, tmp_path):
+    store_url = f"sqlite:///{tmp_path / 'scores.sqlite'}"
+    store = Store(store_url, WORKSHOP)
+    with store.transaction() as tx:
+        tx.register("ada-lovelace", "Ada Lovelace", time.time())
+        tx.register("bob", "Bob", time.time())
+    dealt = workshop("deal", "--count", "2", "--store", store_url)
+    output, _ = dealt.communicate(timeout=60)
+    assert dealt.returncode == 0, output
+    assert "dealt 4 tasks to 2 students" in output
+    assert len(make_student("Ada Lovelace").tasks(2)) == 2 and len(make_student("Bob").tasks(2)) == 2
+
+
+@pytest.mark.slow
+def test_workshop_demo_fills_the_leaderboard_of_a_running_serve(vhost, tmp_path):
+    store_url = f"sqlite:///{tmp_path / 'scores.sqlite'}"
+    port = free_port()
+    serve = workshop("serve", "--store", store_url, "--port", str(port), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/api/leaderboard", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert serve.poll() is None and time.monotonic() < deadline, "workshop serve did not start"
+                time.sleep(0.2)
+        demo = workshop("demo", "--students", "4", "--duration", "8", "--seed", "3", "--store", store_url)
+        output, _ = demo.communicate(timeout=60)
+        assert demo.returncode == 0, output
+        assert "4 register" in output
+        deadline = time.monotonic() + 10
+        while True:
+            rows = requests.get(f"http://127.0.0.1:{port}/api/leaderboard", timeout=5).json()
+            if len(rows) == 4 and sum(row["fibonacci"] for row in rows) > 0:
+                break
+            assert time.monotonic() < deadline, f"the demo class did not show up on the leaderboard: {rows}"
+            time.sleep(0.2)
+    finally:
+        os.killpg(serve.pid, signal.SIGINT)
+        output, _ = serve.communicate(timeout=30)
+    assert serve.returncode == 0, output
+    assert len(leaderboard(Store(store_url, WORKSHOP))) == 4
+
+
+def test_workshop_serve_without_a_broker_says_so_in_one_line(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve = workshop("serve", "--url", f"amqp://guest:guest@127.0.0.1:{port}/%2F", "--store",
+                     f"sqlite:///{tmp_path / 's.sqlite'}", "--port", str(free_port()))
+    output, _ = serve.communicate(timeout=60)
+    assert serve.returncode == 1
+    assert output.strip().splitlines() == [output.strip()] and "Cannot reach RabbitMQ" in output
