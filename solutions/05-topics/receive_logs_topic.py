@@ -49,8 +49,9 @@ def main() -> None:
     channel.basic_consume(queue=queue, on_message_callback=on_message, auto_ack=True)
     if args.timeout:
         connection.call_later(args.timeout, channel.stop_consuming)
-    print(f" [*] Waiting for logs matching {' '.join(binding_keys)}. To exit press CTRL+C", flush=True)
     try:
+        # Inside the try: a Ctrl+C right after this line is still a clean stop.
+        print(f" [*] Waiting for logs matching {' '.join(binding_keys)}. To exit press CTRL+C", flush=True)
         channel.start_consuming()
     except KeyboardInterrupt:
         print(" [*] Bye")
