@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ip", default="127.0.0.1", help="address the leaderboard listens on (0.0.0.0: the room)")
     serve.add_argument("--deal-on-register", type=int, default=3, metavar="K",
                        help="tasks dealt to each student when they register (default 3, 0: none)")
+    serve.add_argument("--keep-open", type=int, default=0, metavar="K",
+                       help="keep every student supplied with K unsolved tasks (default 0: off)")
     serve.add_argument("--deal-every", type=float, default=0, metavar="SECONDS",
                        help="deal --deal-count more tasks to everyone this often (default 0: never)")
     serve.add_argument("--deal-count", type=int, default=1, metavar="K", help="tasks per --deal-every round")
@@ -136,7 +138,7 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     broker.connect(settings.rabbitmq_url).close()  # fail now, with a clear line, if the broker is not there
     return serve.serve(settings, args.store, port=args.port, ip=args.ip, deal_on_register=args.deal_on_register,
-                       deal_every=args.deal_every, deal_count=args.deal_count)
+                       keep_open=args.keep_open, deal_every=args.deal_every, deal_count=args.deal_count)
 
 
 def run_grade(args: argparse.Namespace) -> int:

@@ -75,18 +75,28 @@ def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None
     return dealt
 
 
-def students_without_tasks(store: Store) -> list[str]:
-    return [slug for slug, _ in store.registered() if not store.dealt(slug)]
+def wanted(open_tasks: dict[str, tuple[int, int]], *, on_register: int, keep_open: int) -> dict[str, int]:
+    """How many tasks to deal to whom: `on_register` to students who never got any, and enough to
+    students with fewer than `keep_open` unsolved tasks to bring them back to `keep_open`."""
+    want = {}
+    for slug, (dealt, unsolved) in open_tasks.items():
+        count = on_register if dealt == 0 else 0
+        if keep_open and unsolved < keep_open:
+            count = max(count, keep_open - unsolved)
+        if count:
+            want[slug] = count
+    return want
 
 
 class Dealer:
-    """In `workshop serve`: deal `on_register` tasks to each new student, and optionally `count`
-    more to everyone every `every` seconds."""
+    """In `workshop serve`: deal `on_register` tasks to each new student, keep every student at
+    `keep_open` unsolved tasks if asked, and deal `count` more to everyone every `every` seconds."""
 
-    def __init__(self, settings: Settings, store: Store, *, on_register: int = 3, every: float = 0,
-                 count: int = 1, poll: float = 1.0):
+    def __init__(self, settings: Settings, store: Store, *, on_register: int = 3, keep_open: int = 0,
+                 every: float = 0, count: int = 1, poll: float = 0.5):
         self.settings, self.store = settings, store
-        self.on_register, self.every, self.count, self.poll = on_register, every, count, poll
+        self.on_register, self.keep_open = on_register, keep_open
+        self.every, self.count, self.poll = every, count, poll
         self.stopping = threading.Event()
 
     def stop(self) -> None:
@@ -96,12 +106,11 @@ class Dealer:
         next_round = time.monotonic() + self.every if self.every else None
         while not self.stopping.wait(self.poll):
             try:
-                if self.on_register:
-                    newcomers = students_without_tasks(self.store)
-                    if newcomers:
-                        deal(self.settings, self.store, self.on_register, only=newcomers)
+                want = wanted(self.store.open_tasks(), on_register=self.on_register, keep_open=self.keep_open)
+                for count in sorted(set(want.values())):
+                    deal(self.settings, self.store, count, only=[s for s, c in want.items() if c == count])
                 if next_round is not None and time.monotonic() >= next_round:
                     deal(self.settings, self.store, self.count)
                     next_round = time.monotonic() + self.every
             except Exception:  # noqa: BLE001 - the broker or store went away; try again next round
-                log.exception("dealing failed; retrying in %.0f s", self.poll)
+                log.exception("dealing failed; retrying in %.1f s", self.poll)

@@ -27,7 +27,8 @@ class Service:
     """The parts of `workshop serve`, startable and stoppable as one (also from tests)."""
 
     def __init__(self, settings: Settings, store_url: str, *, port: int = 8000, ip: str = "127.0.0.1",
-                 deal_on_register: int = 3, deal_every: float = 0, deal_count: int = 1, grade: bool = True):
+                 deal_on_register: int = 3, keep_open: int = 0, deal_every: float = 0, deal_count: int = 1,
+                 grade: bool = True):
         self.settings = settings
         self.store = Store(store_url, settings.workshop)
         self.port, self.ip = port, ip
@@ -35,9 +36,9 @@ class Service:
         self.workers = [Listener(settings, self.hub)]
         if grade:
             self.workers.append(Grader(settings, self.store))
-        if deal_on_register or deal_every:
-            self.workers.append(Dealer(settings, self.store, on_register=deal_on_register, every=deal_every,
-                                       count=deal_count))
+        if deal_on_register or keep_open or deal_every:
+            self.workers.append(Dealer(settings, self.store, on_register=deal_on_register, keep_open=keep_open,
+                                       every=deal_every, count=deal_count))
         self.failed = threading.Event()
         self.threads: list[threading.Thread] = []
         self.server = None

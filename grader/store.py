@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, bindparam,
+    Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, bindparam, case,
     create_engine, event, func, insert, select, text, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -147,6 +147,16 @@ class Store:
                  .order_by(students.c.registered_at))
         with self.engine.connect() as connection:
             return [tuple(row) for row in connection.execute(query)]
+
+    def open_tasks(self) -> dict[str, tuple[int, int]]:
+        """{slug: (tasks dealt, tasks not yet solved)} for every registered student."""
+        unsolved = func.coalesce(func.sum(case((tasks.c.solved_at.is_(None), 1), else_=0)), 0)
+        query = (select(students.c.slug, func.count(tasks.c.id), unsolved)
+                 .select_from(students.outerjoin(tasks, (tasks.c.workshop == students.c.workshop)
+                                                 & (tasks.c.slug == students.c.slug)))
+                 .where(students.c.workshop == self.workshop).group_by(students.c.slug))
+        with self.engine.connect() as connection:
+            return {slug: (dealt, open_) for slug, dealt, open_ in connection.execute(query)}
 
     def dealt(self, slug: str) -> set[int]:
         query = select(tasks.c.n).where(tasks.c.workshop == self.workshop, tasks.c.slug == slug)

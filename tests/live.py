@@ -3,6 +3,7 @@ running grader, and students who publish and read feedback like notebooks do."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -15,6 +16,7 @@ import pytest
 
 from grader import names
 from grader.consumer import Grader
+from grader.dealer import Dealer
 from grader.settings import Settings
 from grader.store import Store
 
@@ -177,3 +179,21 @@ def wait_for_consumers(url: str, queue: str, count: int = 1, timeout: float = 30
             time.sleep(0.1)
     finally:
         connection.close()
+
+
+@contextlib.contextmanager
+def live_grader(settings: Settings, store_url: str, *, keep_open: int = 3):
+    """The instructor's live grader and dealer for a notebook that talks to them: every student
+    gets tasks on registration and is kept supplied with `keep_open` unsolved ones."""
+    store = Store(store_url, settings.workshop)
+    grader, grader_thread = start_grader(settings, store)
+    dealer = Dealer(settings, store, on_register=keep_open, keep_open=keep_open, poll=0.2)
+    dealer_thread = threading.Thread(target=dealer.run, name="dealer", daemon=True)
+    dealer_thread.start()
+    try:
+        yield store
+    finally:
+        dealer.stop()
+        dealer_thread.join(timeout=15)
+        stop_grader(grader, grader_thread)
+        store.close()

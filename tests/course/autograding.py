@@ -7,6 +7,7 @@ All submissions of one assignment are autograded in one nbgrader run.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 from dataclasses import dataclass, field
@@ -66,15 +67,40 @@ def source_notebooks(assignment: str, course_dir: Path = course.COURSE) -> dict[
     return {p.stem: read(p) for p in sorted((course_dir / "source" / assignment).glob("*.ipynb"))}
 
 
-def wrong_answers(assignment: str) -> list[WrongAnswer]:
-    """The plausible mistakes for `assignment`, from tests/course/wrong_answers/<assignment>.py."""
+def _scenarios(assignment: str):
+    """tests/course/wrong_answers/<assignment>.py, loaded (None if there is none)."""
     path = WRONG_ANSWERS / f"{assignment}.py"
     if not path.exists():
-        return []
+        return None
     spec = importlib.util.spec_from_file_location(f"wrong_answers_{assignment.replace('-', '_')}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.WRONG_ANSWERS
+    return module
+
+
+def wrong_answers(assignment: str) -> list[WrongAnswer]:
+    """The plausible mistakes for `assignment`, from tests/course/wrong_answers/<assignment>.py."""
+    module = _scenarios(assignment)
+    return module.WRONG_ANSWERS if module else []
+
+
+def needs_live_grader(assignment: str) -> bool:
+    """Does the notebook talk to the instructor's live grader (NEEDS_LIVE_GRADER in its scenarios)?"""
+    return bool(getattr(_scenarios(assignment), "NEEDS_LIVE_GRADER", False))
+
+
+@contextlib.contextmanager
+def services_for(assignment: str, vhost_url: str, management_url: str, folder: Path):
+    """What the notebook needs besides the broker while it runs: the live grader, for some."""
+    if not needs_live_grader(assignment):
+        yield
+        return
+    from grader.settings import Settings
+    from tests.live import live_grader
+
+    settings = Settings(rabbitmq_url=vhost_url, management_url=management_url)
+    with live_grader(settings, f"sqlite:///{folder / 'live-scores.sqlite'}"):
+        yield
 
 
 def read(path: Path) -> nbformat.NotebookNode:

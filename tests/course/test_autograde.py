@@ -11,7 +11,7 @@ import pytest
 
 from grader import course, paths
 from tests.conftest import make_vhost
-from tests.course.autograding import fill, grade, read, source_notebooks, wrong_answers
+from tests.course.autograding import fill, grade, read, services_for, source_notebooks, wrong_answers
 
 ASSIGNMENTS = course.assignments()
 CELL_TIMEOUT = 10  # seconds; the course's own is longer, the principle is the same
@@ -49,11 +49,12 @@ def graded_lessons(broker, tmp_path_factory):
                 submissions[f"wrong-{index}"] = submission(answers=wrong.cells)
             vhost = make_vhost(broker, f"test-autograde-{assignment}")
             try:
-                with pytest.MonkeyPatch.context() as patch:
+                folder = tmp_path_factory.mktemp(assignment)
+                with pytest.MonkeyPatch.context() as patch, \
+                        services_for(assignment, vhost.url, vhost.management_url, folder):
                     patch.setenv("RABBITMQ_URL", vhost.url)
                     patch.setenv("RABBITMQ_MANAGEMENT_URL", vhost.management_url)
-                    cache[assignment] = grade(tmp_path_factory.mktemp(assignment), assignment, submissions,
-                                              cell_timeout=CELL_TIMEOUT)
+                    cache[assignment] = grade(folder / "course", assignment, submissions, cell_timeout=CELL_TIMEOUT)
             finally:
                 vhost.api.delete_vhost(vhost.name)
         return cache[assignment]

@@ -7,7 +7,7 @@ import pytest
 from nbclient import NotebookClient
 
 from grader import course
-from tests.course.autograding import source_notebooks
+from tests.course.autograding import services_for, source_notebooks
 
 CELL_TIMEOUT = 30
 
@@ -27,9 +27,14 @@ def run(notebook, cwd):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", course.assignments())
-def test_source_notebook_runs_clean_twice_in_a_row(vhost, assignment, capsys):
+def test_source_notebook_runs_clean_twice_in_a_row(vhost, assignment, capsys, tmp_path):
     """Twice: a second run must not trip over what the first one declared."""
     folder = course.COURSE / "source" / assignment
+    with services_for(assignment, vhost.url, vhost.management_url, tmp_path):
+        run_twice(assignment, folder, capsys)
+
+
+def run_twice(assignment, folder, capsys):
     for name, notebook in source_notebooks(assignment).items():
         for attempt in ("first", "second"):
             started = time.monotonic()

@@ -50,3 +50,12 @@ def test_each_kind_of_answer_that_scores_nothing_has_its_own_sentence():
     assert any("already scored" in s for s in sentences)
     assert any("No task with n=30" in s for s in sentences)
     assert any("not registered" in s for s in sentences)
+
+
+def test_the_dealer_serves_newcomers_and_keeps_students_supplied():
+    from grader.dealer import wanted
+
+    open_tasks = {"new": (0, 0), "busy": (5, 3), "done": (5, 0), "low": (4, 1)}
+    assert wanted(open_tasks, on_register=3, keep_open=0) == {"new": 3}
+    assert wanted(open_tasks, on_register=3, keep_open=2) == {"new": 3, "done": 2, "low": 1}
+    assert wanted(open_tasks, on_register=0, keep_open=0) == {}
