@@ -28,32 +28,37 @@ def main() -> None:
                         help="how long one dot of a task takes (default 1; tests use less)")
     args = parser.parse_args()
 
-    connection = pika.BlockingConnection(pika.URLParameters(args.url))
-    channel = connection.channel()
-    channel.queue_declare(queue=QUEUE, durable=True)
-    channel.basic_qos(prefetch_count=1)  # fair dispatch: one task at a time
-    done = 0
-
-    def on_task(ch, method, properties, body):
-        nonlocal done
-        task = body.decode(errors="replace")
-        again = " (redelivered)" if method.redelivered else ""
-        print(f" [x] Received {task!r}{again}", flush=True)
-        time.sleep(task.count(".") * args.seconds_per_dot)
-        print(" [x] Done", flush=True)
-        ch.basic_ack(delivery_tag=method.delivery_tag)  # only now may the broker forget the task
-        done += 1
-        if done == args.count:
-            ch.stop_consuming()
-
-    channel.basic_consume(queue=QUEUE, on_message_callback=on_task)
-    if args.timeout:
-        connection.call_later(args.timeout, channel.stop_consuming)
-    print(" [*] Waiting for tasks. To exit press CTRL+C", flush=True)
     try:
-        channel.start_consuming()
-    except KeyboardInterrupt:
+        work(args)
+    except KeyboardInterrupt:  # Ctrl+C: the connection is closed already; an unfinished task goes back
         print(" [*] Bye", flush=True)
+
+
+def work(args: argparse.Namespace) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(args.url))
+    try:
+        channel = connection.channel()
+        channel.queue_declare(queue=QUEUE, durable=True)
+        channel.basic_qos(prefetch_count=1)  # fair dispatch: one task at a time
+        done = 0
+
+        def on_task(ch, method, properties, body):
+            nonlocal done
+            task = body.decode(errors="replace")
+            again = " (redelivered)" if method.redelivered else ""
+            print(f" [x] Received {task!r}{again}", flush=True)
+            time.sleep(task.count(".") * args.seconds_per_dot)
+            print(" [x] Done", flush=True)
+            ch.basic_ack(delivery_tag=method.delivery_tag)  # only now may the broker forget the task
+            done += 1
+            if done == args.count:
+                ch.stop_consuming()
+
+        channel.basic_consume(queue=QUEUE, on_message_callback=on_task)
+        if args.timeout:
+            connection.call_later(args.timeout, channel.stop_consuming)
+        print(" [*] Waiting for tasks. To exit press CTRL+C", flush=True)
+        channel.start_consuming()
     finally:
         if connection.is_open:
             connection.close()

@@ -25,28 +25,33 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=0, help="stop after this many seconds (0: never)")
     args = parser.parse_args()
 
-    connection = pika.BlockingConnection(pika.URLParameters(args.url))
-    channel = connection.channel()
-    channel.exchange_declare(exchange=EXCHANGE, exchange_type="fanout")
-    queue = channel.queue_declare(queue="", exclusive=True).method.queue
-    channel.queue_bind(exchange=EXCHANGE, queue=queue)
-    received = 0
-
-    def on_line(ch, method, properties, body):
-        nonlocal received
-        received += 1
-        print(f" [x] {body.decode(errors='replace')!r}", flush=True)
-        if received == args.count:
-            ch.stop_consuming()
-
-    channel.basic_consume(queue=queue, on_message_callback=on_line, auto_ack=True)
-    if args.timeout:
-        connection.call_later(args.timeout, channel.stop_consuming)
-    print(" [*] Waiting for logs. To exit press CTRL+C", flush=True)
     try:
-        channel.start_consuming()
-    except KeyboardInterrupt:
+        listen(args)
+    except KeyboardInterrupt:  # Ctrl+C: the connection is closed already, and the queue deleted with it
         print(" [*] Bye", flush=True)
+
+
+def listen(args: argparse.Namespace) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(args.url))
+    try:
+        channel = connection.channel()
+        channel.exchange_declare(exchange=EXCHANGE, exchange_type="fanout")
+        queue = channel.queue_declare(queue="", exclusive=True).method.queue
+        channel.queue_bind(exchange=EXCHANGE, queue=queue)
+        received = 0
+
+        def on_line(ch, method, properties, body):
+            nonlocal received
+            received += 1
+            print(f" [x] {body.decode(errors='replace')!r}", flush=True)
+            if received == args.count:
+                ch.stop_consuming()
+
+        channel.basic_consume(queue=queue, on_message_callback=on_line, auto_ack=True)
+        if args.timeout:
+            connection.call_later(args.timeout, channel.stop_consuming)
+        print(" [*] Waiting for logs. To exit press CTRL+C", flush=True)
+        channel.start_consuming()
     finally:
         if connection.is_open:
             connection.close()
