@@ -22,6 +22,7 @@ from grader.lab.checks import (
     peek,
     queue_definition,
     queue_state,
+    settled_state,
     wait_until,
 )
 from grader.lab.connection import broker_url, channel, management, settings, vhost
@@ -51,6 +52,7 @@ __all__ = [
     "reset",
     "routes",
     "settings",
+    "settled_state",
     "show_topology",
     "snapshot",
     "time_limit",

@@ -66,6 +66,20 @@ def queue_state(name: str) -> QueueState | None:
     return QueueState(name, definition.get("messages_ready", 0), definition.get("consumers", 0))
 
 
+def settled_state(name: str, until: Callable[[QueueState], bool], *, timeout: float = 2.0) -> QueueState | None:
+    """The queue's state once `until(state)` holds, or the last state seen after `timeout` seconds.
+
+    A message published on the student's channel a moment ago may not have reached the queue
+    yet when a check looks from its own connection; waiting a little makes the check fair.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        state = queue_state(name)
+        if (state is not None and until(state)) or time.monotonic() >= deadline:
+            return state
+        time.sleep(0.05)
+
+
 def queue_definition(name: str) -> dict | None:
     """The queue as the management API describes it (durable, exclusive, arguments, type...)."""
     return connection.management().queue(connection.vhost(), name)

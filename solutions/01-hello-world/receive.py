@@ -21,8 +21,6 @@ def main() -> None:
     args = parser.parse_args()
 
     connection = pika.BlockingConnection(pika.URLParameters(args.url))
-    channel = connection.channel()
-    channel.queue_declare(queue="hello", durable=True)
     received = 0
 
     def on_message(ch, method, properties, body):
@@ -32,11 +30,13 @@ def main() -> None:
         if received == args.count:
             ch.stop_consuming()
 
-    channel.basic_consume(queue="hello", on_message_callback=on_message, auto_ack=True)
-    if args.timeout:
-        connection.call_later(args.timeout, channel.stop_consuming)
-    print(" [*] Waiting for messages. To exit press CTRL+C", flush=True)
-    try:
+    try:  # a Ctrl+C at any moment from here on stops cleanly
+        channel = connection.channel()
+        channel.queue_declare(queue="hello", durable=True)
+        channel.basic_consume(queue="hello", on_message_callback=on_message, auto_ack=True)
+        if args.timeout:
+            connection.call_later(args.timeout, channel.stop_consuming)
+        print(" [*] Waiting for messages. To exit press CTRL+C", flush=True)
         channel.start_consuming()
     except KeyboardInterrupt:
         print(" [*] Bye")

@@ -70,3 +70,22 @@ def test_reset_deletes_what_a_lesson_declared_and_tolerates_missing_ones(channel
     assert lab.queue_state("hello") is None
     assert lab.management().exchange(lab.vhost(), "logs") is None
     assert "deleted queue `hello`" in capsys.readouterr().out
+
+
+def test_settled_state_waits_for_a_message_that_is_on_its_way(channel, vhost):
+    import threading
+    import time
+
+    channel.queue_declare("hello", durable=True)
+    assert lab.settled_state("hello", lambda s: s.messages > 0, timeout=0.1).messages == 0  # what it saw
+
+    def publish_later():
+        time.sleep(0.3)  # the message is "on its way" for a while
+        late = pika.BlockingConnection(pika.URLParameters(vhost.url))
+        late.channel().basic_publish("", "hello", b"late")
+        late.close()
+
+    threading.Thread(target=publish_later).start()
+    started = time.monotonic()
+    state = lab.settled_state("hello", lambda s: s.messages > 0, timeout=5)
+    assert state.messages == 1 and time.monotonic() - started >= 0.25
