@@ -33,3 +33,12 @@ def test_both_scripts_explain_themselves(vhost):
     for script in ("send.py", "receive.py"):
         helped = run(script, "--help")
         assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout
+
+
+def test_receive_stops_cleanly_on_ctrl_c(vhost):
+    from tests.solutions.background import Background
+
+    with Background(FOLDER / "receive.py") as receiver:
+        receiver.wait_for("Waiting for messages")
+        assert receiver.interrupt() == 0
+        assert any("Bye" in line for line in receiver.lines)
