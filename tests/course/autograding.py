@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,21 @@ class Graded:
 
 def source_notebooks(assignment: str, course_dir: Path = course.COURSE) -> dict[str, nbformat.NotebookNode]:
     return {p.stem: read(p) for p in sorted((course_dir / "source" / assignment).glob("*.ipynb"))}
+
+
+@functools.cache
+def _solutions(assignment: str) -> dict[str, str]:
+    return {cell.metadata["nbgrader"]["grade_id"]: solution_text(cell.source)
+            for notebook in source_notebooks(assignment).values() for cell in notebook.cells
+            if cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def mistake(assignment: str, grade_id: str, right: str, wrong: str) -> dict[str, str]:
+    """The course's own solution of cell `grade_id` with `right` replaced by `wrong`: one mistake
+    edited in, the rest of the cell as the student received it. For `WrongAnswer(cells=...)`."""
+    solution = _solutions(assignment)[grade_id]
+    assert right in solution, f"{right!r} is not in the solution of {assignment}:{grade_id}"
+    return {grade_id: solution.replace(right, wrong)}
 
 
 def _scenarios(assignment: str):

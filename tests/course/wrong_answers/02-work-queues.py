@@ -4,17 +4,12 @@ Each wrong answer is the course's own solution cell with one mistake edited in, 
 the cell (the given code around the student's part) stays as the student received it.
 """
 
-from tests.course.autograding import WrongAnswer, solution_text, source_notebooks
+from functools import partial
 
-SOLUTIONS = {cell.metadata["nbgrader"]["grade_id"]: solution_text(cell.source)
-             for cell in source_notebooks("02-work-queues")["02-work-queues"].cells
-             if cell.metadata.get("nbgrader", {}).get("solution")}
+from tests.course import autograding
+from tests.course.autograding import WrongAnswer
 
-
-def mistake(grade_id: str, right: str, wrong: str) -> dict[str, str]:
-    """The solution of `grade_id` with `right` replaced by `wrong`."""
-    assert right in SOLUTIONS[grade_id], f"{right!r} is not in the solution of {grade_id}"
-    return {grade_id: SOLUTIONS[grade_id].replace(right, wrong)}
+mistake = partial(autograding.mistake, "02-work-queues")
 
 
 WRONG_ANSWERS = [
