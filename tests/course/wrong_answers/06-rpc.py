@@ -58,7 +58,9 @@ WRONG_ANSWERS = [
     WrongAnswer(
         name="the client takes the first reply it sees, whatever its correlation_id",
         cells={"client": CLIENT.format(keep=TAKES_ANY, wait=WAITS_WITH_DEADLINE)},
-        fails=frozenset({"check-client-stray", "check-client-timeout"}),  # the late reply fools it too
+        # The late reply in check-client-timeout may fool it too, but only when it arrives alone:
+        # that depends on timing, so only the stray check is certain to catch it.
+        fails=frozenset({"check-client-stray"}),
     ),
     WrongAnswer(
         name="the client waits for its reply forever, without a timeout",
