@@ -22,15 +22,18 @@ from grader import broker, names
 from grader.checks import rejection
 from grader.errors import WorkshopError
 from grader.grading import Delivery, Outcome, exercise_of, grade_batch
+from grader.protocol import REGISTER
 from grader.settings import Settings
-from grader.store import Store
+from grader.store import Conflict, Store
 
 log = logging.getLogger(__name__)
 
 PREFETCH = 500  # unacked messages the broker may send ahead
 MAX_BATCH = 500  # messages graded in one transaction
 REASON_HEADER = "x-reject-reason"
-CONNECTION_ERRORS = (*broker.CONNECTION_ERRORS, OperationalError)  # the store going away counts too
+# The store going away counts too, and so does a batch that kept losing races to other graders
+# (after many attempts): reconnecting lets the broker redeliver it.
+CONNECTION_ERRORS = (*broker.CONNECTION_ERRORS, OperationalError, Conflict)
 
 
 def declare_protocol(channel, workshop: str) -> None:
@@ -124,7 +127,7 @@ class Grader:
         for outcome in outcomes:
             if outcome.rejected and not outcome.replayed:
                 self.dead_letter(confirmed, outcome)
-            if outcome.verdict.exercise == "register" and outcome.verdict.points and not outcome.replayed:
+            if outcome.verdict.exercise == REGISTER and outcome.verdict.points and not outcome.replayed:
                 declare_student_queue(connection, self.workshop, outcome.slug)
             self.reply(channel, outcome)
         channel.basic_ack(delivery_tag=max(d.tag for d in batch), multiple=True)

@@ -31,3 +31,7 @@ class ManagementAuthFailed(WorkshopError):
 
 class CourseError(WorkshopError):
     """Releasing or grading the nbgrader course failed."""
+
+
+class StoreUnavailable(WorkshopError):
+    """The score store (SQLite file or PostgreSQL) cannot be opened."""

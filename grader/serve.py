@@ -13,6 +13,7 @@ import signal
 import threading
 
 from grader.consumer import Grader
+from grader.errors import WorkshopError
 from grader.dealer import Dealer
 from grader.leaderboard.hub import Hub
 from grader.leaderboard.listener import Listener
@@ -61,7 +62,11 @@ class Service:
         loop = self.loop = asyncio.get_running_loop()
         stop = self.stopped = asyncio.Event()
         self.hub.start(loop)
-        self.server = make_app(self.store, self.hub).listen(self.port, address=self.ip)
+        try:
+            self.server = make_app(self.store, self.hub).listen(self.port, address=self.ip)
+        except OSError as exc:
+            raise WorkshopError(f"the leaderboard cannot listen on {self.ip}:{self.port} ({exc.strerror}); "
+                                "choose another port with --port") from exc
         for worker in self.workers:
             thread = threading.Thread(target=self._run_worker, args=(worker,), name=type(worker).__name__,
                                       daemon=True)

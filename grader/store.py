@@ -18,7 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from grader.errors import StoreUnavailable
 
 
 log = logging.getLogger(__name__)
@@ -100,11 +102,19 @@ class Store:
     def __init__(self, url: str, workshop: str):
         self.url = url
         self.workshop = workshop
-        self.engine = engine_for(url)
+        try:
+            self.engine = engine_for(url)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreUnavailable(f"{url!r} is not a store URL ({exc}); use sqlite:///workshop.sqlite or "
+                                   "postgresql://user@host/database") from exc
         marker = "?" if self.engine.dialect.name == "sqlite" else "%s"
         self.insert_verdict_sql = (f"INSERT INTO verdicts (workshop, {', '.join(VERDICT_FIELDS)}) "
                                    f"VALUES ({', '.join([marker] * (len(VERDICT_FIELDS) + 1))})")
-        self._create_tables()
+        try:
+            self._create_tables()
+        except OperationalError as exc:
+            raise StoreUnavailable(f"cannot open the score store {self.engine.url.render_as_string()}: "
+                                   f"{str(exc.orig).strip().splitlines()[0]}") from exc
 
     def _create_tables(self) -> None:
         with self.engine.begin() as connection:

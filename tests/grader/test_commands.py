@@ -93,3 +93,23 @@ def test_workshop_serve_without_a_broker_says_so_in_one_line(tmp_path):
     output, _ = serve.communicate(timeout=60)
     assert serve.returncode == 1
     assert output.strip().splitlines() == [output.strip()] and "Cannot reach RabbitMQ" in output
+
+
+def test_a_store_that_cannot_be_opened_is_one_line_not_a_traceback(vhost):
+    grader = workshop("grade", "--store", "postgresql://nobody@127.0.0.1:1/scores")
+    output, _ = grader.communicate(timeout=60)
+    assert grader.returncode == 1
+    assert output.strip().startswith("error: cannot open the score store") and "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1
+
+
+def test_a_leaderboard_port_in_use_is_one_line_not_a_traceback(vhost, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve = workshop("serve", "--store", f"sqlite:///{tmp_path / 's.sqlite'}", "--port", str(port))
+        output, _ = serve.communicate(timeout=60)
+    assert serve.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in output and "--port" in output
+    assert "Traceback" not in output
