@@ -4,13 +4,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test release check-release doctor clean
+.PHONY: run test bench release check-release doctor clean
 
 run: $(STAMP)  ## the workshop: broker check, JupyterLab with the course
 	$(BIN)/workshop up $(ARGS)
 
 test: $(STAMP)  ## the whole test suite against a real broker
 	$(BIN)/pytest $(ARGS)
+
+bench: $(STAMP)  ## grader throughput and page latency, each beside a baseline
+	$(BIN)/python -m benchmarks.grader_throughput
+	$(BIN)/python -m benchmarks.leaderboard_latency
 
 release: $(STAMP)  ## rebuild notebooks/ from course/source
 	$(BIN)/workshop release
