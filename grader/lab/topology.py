@@ -8,7 +8,7 @@ notebook. `show_topology()` does both and displays the result.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import escape
 
 import pika.exceptions
@@ -42,6 +42,7 @@ class Queue:
     consumers: int = 0
     durable: bool = False
     exclusive: bool = False
+    dead_letter_exchange: str | None = None  # the x-dead-letter-exchange argument, if any
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def snapshot(*, include_builtin: bool = False) -> Topology:
         if e["name"] and (include_builtin or not e["name"].startswith("amq.") or e["name"] in used)
     ]
     queues = [
-        Queue(q["name"], q.get("messages_ready", 0), q.get("consumers", 0), q["durable"], q.get("exclusive", False))
+        Queue(q["name"], q.get("messages_ready", 0), q.get("consumers", 0), q["durable"], q.get("exclusive", False),
+              q.get("arguments", {}).get("x-dead-letter-exchange"))
         for q in api.queues(vhost)
     ]
     return Topology(sorted(exchanges, key=lambda e: e.name), _exact_counts(queues), bindings)
@@ -93,8 +95,7 @@ def _exact_counts(queues: list[Queue]) -> list[Queue]:
                 exact.append(queue)
                 continue
             exact.append(
-                Queue(queue.name, declared.method.message_count, declared.method.consumer_count,
-                      queue.durable, queue.exclusive)
+                replace(queue, messages=declared.method.message_count, consumers=declared.method.consumer_count)
             )
     return exact
 
@@ -121,6 +122,7 @@ def render_svg(topology: Topology, *, title: str = "") -> str:
     parts.append(f'<text x="{RIGHT}" y="{top - 10}" fill="#555">queues</text>')
 
     parts.extend(_edges(topology, y_of_exchange, y_of_queue))
+    parts.extend(_dead_letter_edges(topology, y_of_exchange, y_of_queue))
     for exchange in topology.exchanges:
         parts.append(_exchange_box(exchange, y_of_exchange[exchange.name]))
     for queue in topology.queues:
@@ -167,6 +169,22 @@ def _edges(topology: Topology, y_of_exchange: dict, y_of_queue: dict) -> list[st
             f'<text x="{label_x}" y="{label_y + 2}" text-anchor="middle" font-family="monospace" '
             f'font-size="12">{escape(label)}</text>'
         )
+    return parts
+
+
+def _dead_letter_edges(topology: Topology, y_of_exchange: dict, y_of_queue: dict) -> list[str]:
+    """Dashed arrows from a queue back to the exchange its rejected and expired messages go to."""
+    parts = []
+    for queue in topology.queues:
+        if queue.dead_letter_exchange is None or queue.dead_letter_exchange not in y_of_exchange:
+            continue
+        x1, y1 = RIGHT, y_of_queue[queue.name] + BOX_H - 6
+        x2, y2 = LEFT + BOX_W, y_of_exchange[queue.dead_letter_exchange] + BOX_H - 6
+        parts.append(f'<path d="M {x1} {y1} C {x1 - 140} {y1 + 30}, {x2 + 140} {y2 + 30}, {x2} {y2}" fill="none" '
+                     'stroke="#9467bd" stroke-width="1.5" stroke-dasharray="5 4" marker-end="url(#arrow)"/>')
+        label_x, label_y = _bezier((x1, y1), (x1 - 140, y1 + 30), (x2 + 140, y2 + 30), (x2, y2), 0.25)
+        parts.append(f'<text x="{label_x}" y="{label_y + 16}" text-anchor="middle" fill="#9467bd" '
+                     'font-size="11">dead letters</text>')
     return parts
 
 

@@ -56,3 +56,25 @@ def test_snapshot_shows_what_was_declared_with_exact_counts(vhost):
     assert [(b.source, b.destination, b.routing_key) for b in topology.bindings] == [
         ("direct_logs", "errors", "error")]
     assert "errors" in str(lab.show_topology())
+
+
+def test_a_queue_with_a_dead_letter_exchange_points_back_to_it():
+    topology = Topology(
+        exchanges=[Exchange("work.dlx", "fanout")],
+        queues=[Queue("work", 0, durable=True, dead_letter_exchange="work.dlx"), Queue("work.dead", 2, durable=True)],
+        bindings=[Binding("work.dlx", "work.dead", "queue", "")],
+    )
+    svg = render_svg(topology)
+    assert "dead letters" in texts(svg)
+    dashed = [p for p in ET.fromstring(svg).iter(f"{SVG}path") if p.get("stroke-dasharray")]
+    assert len(dashed) == 1
+
+
+def test_snapshot_reads_the_dead_letter_exchange_of_a_queue(vhost):
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    channel = connection.channel()
+    channel.exchange_declare("work.dlx", exchange_type="fanout", durable=True)
+    channel.queue_declare("work", durable=True, arguments={"x-dead-letter-exchange": "work.dlx"})
+    connection.close()
+    [queue] = lab.snapshot().queues
+    assert queue.dead_letter_exchange == "work.dlx"
