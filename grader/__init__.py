@@ -21,6 +21,7 @@ The course and the workshop around it:
     doctor        `workshop doctor`: is the broker there, and is it usable?
     course        releasing the nbgrader course into notebooks/, autograding
     stack         `workshop up`: the whole workshop in one command
+    accounts      `workshop accounts`: a user and a vhost per student on one broker
     lab/          what the student notebooks import: connection, checks, topology pictures
     cli           the `workshop` command
 """

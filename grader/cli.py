@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from grader import broker, course, dealer, demo, doctor, paths, serve, stack
+from grader import accounts, broker, course, dealer, demo, doctor, paths, serve, stack
 from grader.consumer import Grader
 from grader.errors import WorkshopError
 from grader.settings import ENVIRONMENT, Settings
@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=120, metavar="SECONDS",
                       help="how long (default 120; 0: until Ctrl+C)")
     demo.add_argument("--seed", type=int, help="for a repeatable class")
+
+    accounts = commands.add_parser("accounts", help="an account and a vhost per student on one broker")
+    _broker_flags(accounts)
+    accounts.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
+    accounts.add_argument("--count", type=int, required=True, metavar="N", help="how many students")
+    accounts.add_argument("--prefix", default="student", help="user names are <prefix>01, <prefix>02, ...")
+    accounts.add_argument("--delete", action="store_true", help="remove those accounts and their vhosts")
 
     release = commands.add_parser("release", help="produce notebooks/ (student versions) from course/source")
     release.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
@@ -171,5 +178,17 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_accounts(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.delete:
+        removed = accounts.delete(settings, args.count, prefix=args.prefix)
+        print(f"removed {len(removed)} accounts and their vhosts", file=sys.stderr)
+        return 0
+    made = accounts.create(settings, args.count, prefix=args.prefix)
+    print(accounts.to_csv(made, settings.management_base), end="")
+    print(f"created {len(made)} accounts; hand out one line each", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {"doctor": run_doctor, "up": run_up, "release": run_release, "serve": run_serve, "grade": run_grade,
-            "deal": run_deal, "demo": run_demo}
+            "deal": run_deal, "demo": run_demo, "accounts": run_accounts}

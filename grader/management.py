@@ -94,11 +94,23 @@ class Management:
         if response.status_code != 404:
             self._raise_for_status(response)
 
-    def grant(self, vhost: str, user: str) -> None:
-        """Full configure/write/read permissions for `user` on `vhost`."""
-        body = {"configure": ".*", "write": ".*", "read": ".*"}
+    def grant(self, vhost: str, user: str, *, configure: str = ".*", write: str = ".*", read: str = ".*") -> None:
+        """Permissions for `user` on `vhost` (regular expressions of resource names; all by default)."""
+        body = {"configure": configure, "write": write, "read": read}
         path = f"permissions/{_segment(vhost)}/{_segment(user)}"
         self._raise_for_status(self.request("PUT", path, json=body))
+
+    def put_user(self, name: str, password: str, *, tags: str = "") -> None:
+        response = self.request("PUT", f"users/{_segment(name)}", json={"password": password, "tags": tags})
+        self._raise_for_status(response)
+
+    def delete_user(self, name: str) -> bool:
+        """True if the user existed."""
+        response = self.request("DELETE", f"users/{_segment(name)}")
+        if response.status_code == 404:
+            return False
+        self._raise_for_status(response)
+        return True
 
     def queue(self, vhost: str, name: str) -> dict | None:
         return self.get(f"queues/{_segment(vhost)}/{_segment(name)}")

@@ -1,0 +1,81 @@
+"""`workshop accounts`: one broker for the whole room, an account per student.
+
+Each student gets a user with a random password and a vhost of their own, where the lessons'
+notebooks can declare and delete whatever they like without meeting anyone else's queues. On
+the live vhost (the one of RABBITMQ_URL, where the grader runs) the same user may only publish
+through the default exchange, use private server-named queues for feedback, and read the
+protocol's queues `W.*`: enough for the live exercises, not enough to consume other students'
+registrations or answers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from dataclasses import dataclass
+
+from grader.management import Management
+from grader.settings import Settings
+
+LESSONS = {"configure": ".*", "write": ".*", "read": ".*"}
+
+
+def live_permissions(workshop: str) -> dict[str, str]:
+    private = r"^amq\.gen-.*"
+    return {
+        "configure": private,  # declare exclusive server-named queues for feedback
+        "write": rf"{private}|^amq\.default$",  # publish through the default exchange
+        "read": rf"{private}|^{re.escape(workshop)}\..*",  # consume feedback and one's tasks
+    }
+
+
+@dataclass(frozen=True)
+class Account:
+    user: str
+    password: str
+    vhost: str
+    lessons_url: str
+    live_url: str
+
+
+def create(settings: Settings, count: int, *, prefix: str = "student", start: int = 1) -> list[Account]:
+    """`count` accounts `<prefix>01`, `<prefix>02`, ... with their vhosts and permissions."""
+    api = Management.from_settings(settings)
+    address = settings.amqp
+    width = max(2, len(str(start + count - 1)))
+    made = []
+    for number in range(start, start + count):
+        user = f"{prefix}{number:0{width}d}"
+        password = secrets.token_urlsafe(9)
+        api.put_user(user, password, tags="management")
+        api.create_vhost(user)
+        api.grant(user, user, **LESSONS)
+        api.grant(address.vhost, user, **live_permissions(settings.workshop))
+        student = address.__class__(address.host, address.port, user, password, address.vhost, address.scheme)
+        made.append(Account(user, password, user, student.url(vhost=user), student.url()))
+    return made
+
+
+def delete(settings: Settings, count: int, *, prefix: str = "student", start: int = 1) -> list[str]:
+    """Remove the accounts `create` made (users and their vhosts); returns the users removed."""
+    api = Management.from_settings(settings)
+    width = max(2, len(str(start + count - 1)))
+    removed = []
+    for number in range(start, start + count):
+        user = f"{prefix}{number:0{width}d}"
+        api.delete_vhost(user)
+        if api.delete_user(user):
+            removed.append(user)
+    return removed
+
+
+def to_csv(accounts: list[Account], management_url: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["user", "password", "RABBITMQ_URL for the lessons", "RABBITMQ_URL for the live exercises",
+                     "management UI"])
+    for account in accounts:
+        writer.writerow([account.user, account.password, account.lessons_url, account.live_url, management_url])
+    return out.getvalue()
