@@ -5,7 +5,8 @@ notebooks can declare and delete whatever they like without meeting anyone else'
 the live vhost (the one of RABBITMQ_URL, where the grader runs) the same user may only publish
 through the default exchange, use private server-named queues for feedback, and read the
 protocol's queues `W.*`: enough for the live exercises, not enough to consume other students'
-registrations or answers.
+registrations or answers. (They can still read a classmate's task queue: the tasks queue's name
+comes from the name a student registers, which is not known when the accounts are made.)
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from grader import broker
+from grader.consumer import declare_protocol
 from grader.management import Management
 from grader.settings import Settings
 
@@ -27,7 +30,8 @@ def live_permissions(workshop: str) -> dict[str, str]:
     return {
         "configure": private,  # declare exclusive server-named queues for feedback
         "write": rf"{private}|^amq\.default$",  # publish through the default exchange
-        "read": rf"{private}|^{re.escape(workshop)}\..*",  # consume feedback and one's tasks
+        # consume feedback and tasks; never the answers or rejects meant for the grader
+        "read": rf"{private}|^{re.escape(workshop)}\.(?!results$|rejected$).+",
     }
 
 
@@ -41,7 +45,15 @@ class Account:
 
 
 def create(settings: Settings, count: int, *, prefix: str = "student", start: int = 1) -> list[Account]:
-    """`count` accounts `<prefix>01`, `<prefix>02`, ... with their vhosts and permissions."""
+    """`count` accounts `<prefix>01`, `<prefix>02`, ... with their vhosts and permissions.
+
+    The protocol's queues are declared on the live vhost too, so that a registration sent before
+    the grader first starts waits for it instead of being dropped."""
+    connection = broker.connect(settings.rabbitmq_url)
+    try:
+        declare_protocol(connection.channel(), settings.workshop)
+    finally:
+        connection.close()
     api = Management.from_settings(settings)
     address = settings.amqp
     width = max(2, len(str(start + count - 1)))

@@ -41,8 +41,9 @@ def test_each_student_works_freely_in_a_vhost_of_their_own(made):
 
 def test_on_the_live_vhost_a_student_can_register_and_get_feedback_but_not_read_others(made, vhost):
     _, _, (first, _second) = made
+    assert {"name", "summercamp.results", "summercamp.rejected"} <= {q["name"] for q in vhost.api.queues(vhost.name)}
     admin = connect(vhost.url)
-    admin.channel().queue_declare("name", durable=True)
+    admin.channel().queue_declare("summercamp.ada", durable=True)
     admin.close()
 
     connection = connect(first.live_url)
@@ -54,6 +55,10 @@ def test_on_the_live_vhost_a_student_can_register_and_get_feedback_but_not_read_
     with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="ACCESS_REFUSED"):
         channel.basic_get("name", auto_ack=True)  # nobody else's registrations
     channel = connection.channel()
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="ACCESS_REFUSED"):
+        channel.basic_get("summercamp.results", auto_ack=True)  # nor answers
+    channel = connection.channel()
+    assert channel.basic_get("summercamp.ada", auto_ack=True) == (None, None, None)  # tasks: yes
     with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="ACCESS_REFUSED"):
         channel.queue_declare("summercamp.results", durable=True)  # not the grader's queues
     connection.close()
