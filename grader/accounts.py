@@ -4,8 +4,8 @@ Each student gets a user with a random password and a vhost of their own, where 
 notebooks can declare and delete whatever they like without meeting anyone else's queues. On
 the live vhost (the one of RABBITMQ_URL, where the grader runs) the same user may only publish
 through the default exchange, use private server-named queues for feedback, and read the
-protocol's queues `W.*`: enough for the live exercises, not enough to consume other students'
-registrations or answers. (They can still read a classmate's task queue: the tasks queue's name
+protocol's queues `W.*`, and bind to and publish on the chat's exchanges `W.chat.*`: enough for
+the live exercises, not enough to consume other students' registrations or answers. (They can still read a classmate's task queue: the tasks queue's name
 comes from the name a student registers, which is not known when the accounts are made.)
 """
 
@@ -27,9 +27,10 @@ LESSONS = {"configure": ".*", "write": ".*", "read": ".*"}
 
 def live_permissions(workshop: str) -> dict[str, str]:
     private = r"^amq\.gen-.*"
+    chat = rf"^{re.escape(workshop)}\.chat\..+"
     return {
-        "configure": private,  # declare exclusive server-named queues for feedback
-        "write": rf"{private}|^amq\.default$",  # publish through the default exchange
+        "configure": private,  # declare exclusive server-named queues for feedback and chat
+        "write": rf"{private}|^amq\.default$|{chat}",  # publish through the default exchange, and chat
         # consume feedback and tasks; never the answers or rejects meant for the grader
         "read": rf"{private}|^{re.escape(workshop)}\.(?!results$|rejected$).+",
     }

@@ -47,6 +47,8 @@ def declare_protocol(channel, workshop: str) -> None:
                 f"{exc.reply_text}. Delete it (`rabbitmqctl delete_queue {queue}`) and the grader declares it."
             ) from exc
     channel.exchange_declare(names.events_exchange(workshop), exchange_type="fanout", durable=True)
+    for kind, exchange_type in names.CHAT_KINDS.items():  # for the chat exercise; nobody grades it
+        channel.exchange_declare(names.chat_exchange(workshop, kind), exchange_type=exchange_type, durable=True)
 
 
 def declare_student_queue(connection, workshop: str, slug: str) -> bool:

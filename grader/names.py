@@ -31,6 +31,21 @@ def events_exchange(workshop: str) -> str:
     return f"{workshop}.events"
 
 
+CHAT_KINDS = {  # the chat's exchanges, by how a message finds its readers
+    "all": "fanout",  # speak to everyone
+    "topics": "topic",  # speak to everyone interested in a topic
+    "direct": "direct",  # speak to one student (routing key: their id)
+    "chosen": "headers",  # speak to chosen students (a header per recipient id)
+}
+
+
+def chat_exchange(workshop: str, kind: str) -> str:
+    """`W.chat.all`, `W.chat.topics`, `W.chat.direct` or `W.chat.chosen`."""
+    if kind not in CHAT_KINDS:
+        raise ValueError(f"no chat exchange {kind!r}; there are {', '.join(CHAT_KINDS)}")
+    return f"{workshop}.chat.{kind}"
+
+
 def is_reserved(queue: str, workshop: str) -> bool:
     """Queues that belong to the grader or to students: never a place to send feedback to."""
     return queue == REGISTER_QUEUE or queue.startswith(f"{workshop}.")

@@ -59,6 +59,9 @@ def test_on_the_live_vhost_a_student_can_register_and_get_feedback_but_not_read_
         channel.basic_get("summercamp.results", auto_ack=True)  # nor answers
     channel = connection.channel()
     assert channel.basic_get("summercamp.ada", auto_ack=True) == (None, None, None)  # tasks: yes
+    channel.queue_bind(feedback, "summercamp.chat.all")  # the chat: listen and speak
+    channel.basic_publish("summercamp.chat.all", "", b"hello, class")
+    channel.basic_publish("summercamp.chat.direct", "ada", b"hello, Ada")
     with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="ACCESS_REFUSED"):
         channel.queue_declare("summercamp.results", durable=True)  # not the grader's queues
     connection.close()

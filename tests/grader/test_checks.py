@@ -59,3 +59,13 @@ def test_the_dealer_serves_newcomers_and_keeps_students_supplied():
     assert wanted(open_tasks, on_register=3, keep_open=0) == {"new": 3}
     assert wanted(open_tasks, on_register=3, keep_open=2) == {"new": 3, "done": 2, "low": 1}
     assert wanted(open_tasks, on_register=0, keep_open=0) == {}
+
+
+def test_chat_exchanges_are_named_after_the_workshop_and_refuse_unknown_kinds():
+    import pytest
+
+    from grader.names import chat_exchange
+
+    assert chat_exchange("summercamp", "all") == "summercamp.chat.all"
+    with pytest.raises(ValueError, match="no chat exchange 'everyone'"):
+        chat_exchange("summercamp", "everyone")
