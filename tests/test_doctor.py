@@ -1,19 +1,14 @@
 """`workshop doctor`: findings when the broker is fine, one actionable line when it is not."""
 
-import socket
 import subprocess
 import sys
+
+from tests.net import free_port
 
 
 def workshop(*args, env=None, timeout=60):
     return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_doctor_against_a_port_where_nothing_listens_prints_one_line_and_fails():

@@ -5,37 +5,19 @@ import secrets
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
-import requests
 
 from grader import course
 from tests.conftest import REPO
+from tests.net import free_port, wait_for_http
 
 START_TIMEOUT = 120
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for_contents(url: str, token: str, process: subprocess.Popen):
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"`make run` exited with {process.returncode} before JupyterLab answered:\n"
-                                 + process.stdout.read()[-3000:])
-        try:
-            response = requests.get(url, headers={"Authorization": f"token {token}"}, timeout=2)
-            if response.status_code == 200:
-                return response.json()
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"JupyterLab did not answer at {url} within {START_TIMEOUT} s")
+    headers = {"Authorization": f"token {token}"}
+    return wait_for_http(url, timeout=START_TIMEOUT, process=process, headers=headers).json()
 
 
 @pytest.mark.slow

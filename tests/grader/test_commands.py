@@ -13,17 +13,12 @@ import requests
 from grader.standings import leaderboard
 from grader.store import Store
 from tests.live import WORKSHOP, wait_for_consumers
+from tests.net import free_port, wait_for_http
 
 
 def workshop(*args, **kwargs):
     return subprocess.Popen([sys.executable, "-m", "grader", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **kwargs)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_workshop_grade_grades_and_stops_cleanly_on_sigterm(vhost, student, tmp_path):
@@ -58,14 +53,7 @@ def test_workshop_demo_fills_the_leaderboard_of_a_running_serve(vhost, tmp_path)
     port = free_port()
     serve = workshop("serve", "--store", store_url, "--port", str(port), start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/api/leaderboard", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert serve.poll() is None and time.monotonic() < deadline, "workshop serve did not start"
-                time.sleep(0.2)
+        wait_for_http(f"http://127.0.0.1:{port}/api/leaderboard", timeout=30, process=serve)
         demo = workshop("demo", "--students", "4", "--duration", "8", "--seed", "3", "--store", store_url)
         output, _ = demo.communicate(timeout=60)
         assert demo.returncode == 0, output
@@ -85,10 +73,7 @@ def test_workshop_demo_fills_the_leaderboard_of_a_running_serve(vhost, tmp_path)
 
 
 def test_workshop_serve_without_a_broker_says_so_in_one_line(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    serve = workshop("serve", "--url", f"amqp://guest:guest@127.0.0.1:{port}/%2F", "--store",
+    serve = workshop("serve", "--url", f"amqp://guest:guest@127.0.0.1:{free_port()}/%2F", "--store",
                      f"sqlite:///{tmp_path / 's.sqlite'}", "--port", str(free_port()))
     output, _ = serve.communicate(timeout=60)
     assert serve.returncode == 1

@@ -3,6 +3,7 @@
 import json
 import time
 
+import pika
 import pytest
 from kombu import Connection as KombuConnection
 from kombu import Producer
@@ -12,7 +13,7 @@ from grader.checks import fibonacci
 from grader.consumer import REASON_HEADER
 from grader.dealer import deal
 from grader.standings import leaderboard
-from tests.live import WORKSHOP, Student
+from tests.live import WORKSHOP
 
 
 def points(store, slug):
@@ -117,7 +118,7 @@ def test_feedback_is_never_sent_into_a_protocol_queue(grader, store, make_studen
     ada, bob = make_student("Ada Lovelace"), make_student("Bob")
     bob.register()
     ada.channel.basic_publish("", "name", json.dumps({"name": "Ada Lovelace"}).encode(),
-                              properties=__import__("pika").BasicProperties(reply_to="summercamp.bob"))
+                              properties=pika.BasicProperties(reply_to="summercamp.bob"))
     deadline = time.monotonic() + 10
     while points(store, "ada-lovelace") is None:
         assert time.monotonic() < deadline, "Ada's registration was not graded within 10 s"

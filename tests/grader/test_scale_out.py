@@ -3,6 +3,7 @@
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -77,6 +78,6 @@ def test_two_graders_on_one_postgres_store_grade_10000_answers_exactly(settings,
     shares = []
     for log in logs:
         log.seek(0)
-        shares += [int(n) for n in __import__("re").findall(r"grader stopped after (\d+) messages", log.read())]
+        shares += [int(n) for n in re.findall(r"grader stopped after (\d+) messages", log.read())]
     assert len(shares) == 2 and sum(shares) == len(answers) and min(shares) > 0, shares
     store.close()

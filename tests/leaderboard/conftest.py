@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 
@@ -12,14 +11,9 @@ import pytest
 import requests
 
 from grader.serve import Service
+from tests.net import free_port, wait_for_http
 
 START_TIMEOUT = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Running:
@@ -39,15 +33,7 @@ def service(settings, tmp_path):
     thread = threading.Thread(target=lambda: result.setdefault("status", asyncio.run(made.run())), daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            if requests.get(f"{url}/api/leaderboard", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert time.monotonic() < deadline, f"the leaderboard did not answer at {url} within {START_TIMEOUT} s"
-        time.sleep(0.1)
+    wait_for_http(f"{url}/api/leaderboard", timeout=START_TIMEOUT)
     for worker in made.workers:  # the grader and the listener must be ready before students publish
         ready = getattr(worker, "consuming", None) or getattr(worker, "listening", None)
         if ready is not None:
