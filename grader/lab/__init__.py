@@ -4,6 +4,7 @@
 - `lab.reset(queues=..., exchanges=...)`: delete what a lesson declares, so a re-run starts clean
 - `lab.show_topology()`: a picture of the exchanges, bindings and queues on the broker
 - `lab.expect_*`, `lab.queue_state`, `lab.peek`: the checks behind each exercise's feedback
+- `lab.take(connection, queue, wanted)`: take chosen messages out of a queue, exclusive ones too
 - `lab.routes(binding_keys, routing_keys)`: which keys the broker itself routes to which bindings
 - `lab.time_limit(seconds, sentence)`: stop the student's code that runs too long, with a sentence
 """
@@ -23,6 +24,7 @@ from grader.lab.checks import (
     queue_definition,
     queue_state,
     settled_state,
+    take,
     wait_until,
 )
 from grader.lab.connection import broker_url, channel, management, settings, vhost
@@ -55,6 +57,7 @@ __all__ = [
     "settled_state",
     "show_topology",
     "snapshot",
+    "take",
     "time_limit",
     "vhost",
     "wait_until",

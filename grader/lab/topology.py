@@ -8,6 +8,7 @@ notebook. `show_topology()` does both and displays the result.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from html import escape
 
@@ -51,6 +52,7 @@ class Binding:
     destination: str
     destination_type: str  # "queue" or "exchange"
     routing_key: str
+    arguments: dict = field(default_factory=dict)  # what a headers exchange matches on
 
 
 @dataclass
@@ -65,7 +67,7 @@ def snapshot(*, include_builtin: bool = False) -> Topology:
     api = connection.management()
     vhost = connection.vhost()
     bindings = [
-        Binding(b["source"], b["destination"], b["destination_type"], b["routing_key"])
+        Binding(b["source"], b["destination"], b["destination_type"], b["routing_key"], b.get("arguments") or {})
         for b in api.bindings(vhost)
         if b["source"]  # every queue is bound to the default exchange; that is implied
     ]
@@ -138,11 +140,13 @@ def render_svg(topology: Topology, *, title: str = "") -> str:
 
 
 def _edges(topology: Topology, y_of_exchange: dict, y_of_queue: dict) -> list[str]:
+    types = {exchange.name: exchange.type for exchange in topology.exchanges}
     keys = defaultdict(list)
     for binding in topology.bindings:
-        keys[(binding.source, binding.destination, binding.destination_type)].append(binding.routing_key)
+        keys[(binding.source, binding.destination, binding.destination_type)].append(
+            _binding_label(binding, types.get(binding.source)))
     parts = []
-    for (source, destination, kind), routing_keys in sorted(keys.items()):
+    for (source, destination, kind), labels in sorted(keys.items()):
         if source not in y_of_exchange:
             continue
         y1 = y_of_exchange[source] + BOX_H / 2
@@ -158,7 +162,7 @@ def _edges(topology: Topology, y_of_exchange: dict, y_of_queue: dict) -> list[st
             label_x, label_y = x1 + 60, (y1 + y2) / 2
         else:
             continue
-        label = ", ".join(repr(key) if key else '""' for key in sorted(routing_keys))
+        label = ", ".join(sorted(labels))
         parts.append(f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"/>')
         width = 7 * len(label) + 8
         parts.append(
@@ -170,6 +174,15 @@ def _edges(topology: Topology, y_of_exchange: dict, y_of_queue: dict) -> list[st
             f'font-size="12">{escape(label)}</text>'
         )
     return parts
+
+
+def _binding_label(binding: Binding, exchange_type: str | None) -> str:
+    """The binding key; for a headers exchange, which ignores it, the headers it matches instead."""
+    if exchange_type == "headers":
+        match = binding.arguments.get("x-match", "all")
+        pairs = [f"{key}={value!r}" for key, value in sorted(binding.arguments.items()) if key != "x-match"]
+        return f"{match} of {', '.join(pairs)}" if pairs else f"{match} of no header"
+    return repr(binding.routing_key) if binding.routing_key else '""'
 
 
 def _dead_letter_edges(topology: Topology, y_of_exchange: dict, y_of_queue: dict) -> list[str]:
@@ -236,6 +249,17 @@ class Picture:
         return self.svg
 
 
-def show_topology(title: str = "") -> Picture:
-    """The current vhost's exchanges, bindings and queues, as a picture in the notebook."""
-    return Picture(render_svg(snapshot(), title=title or f"vhost {connection.vhost()}"))
+def around(topology: Topology, queues: Iterable[str]) -> Topology:
+    """Only these queues, their bindings, and the exchanges those bindings come from."""
+    wanted = set(queues)
+    bindings = [b for b in topology.bindings if b.destination_type == "queue" and b.destination in wanted]
+    sources = {b.source for b in bindings}
+    return Topology([e for e in topology.exchanges if e.name in sources],
+                    [q for q in topology.queues if q.name in wanted], bindings)
+
+
+def show_topology(title: str = "", *, queues: Iterable[str] | None = None) -> Picture:
+    """The current vhost's exchanges, bindings and queues, as a picture in the notebook; with
+    `queues`, only those queues and the exchanges bound to them (a shared vhost holds many)."""
+    topology = snapshot() if queues is None else around(snapshot(), queues)
+    return Picture(render_svg(topology, title=title or f"vhost {connection.vhost()}"))

@@ -1,5 +1,7 @@
 """The notebook checks pass on what is there and say in plain words what is not."""
 
+import time
+
 import pika
 import pytest
 
@@ -89,3 +91,29 @@ def test_settled_state_waits_for_a_message_that_is_on_its_way(channel, vhost):
     started = time.monotonic()
     state = lab.settled_state("hello", lambda s: s.messages > 0, timeout=5)
     assert state.messages == 1 and time.monotonic() - started >= 0.25
+
+
+def test_take_reads_the_exclusive_queue_of_a_connection_and_leaves_unwanted_messages_in_order(vhost):
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    channel = connection.channel()
+    inbox = channel.queue_declare("", exclusive=True).method.queue
+    for body in (b"other 1", b"probe", b"other 2"):
+        channel.basic_publish("", inbox, body)
+    taken = lab.take(connection, inbox, lambda message: message.body == b"probe")
+    assert [message.body for message in taken] == [b"probe"]
+    left = [channel.basic_get(inbox, auto_ack=True)[2] for _ in range(3)]
+    connection.close()
+    assert left == [b"other 1", b"other 2", None]
+
+
+def test_take_stops_after_its_timeout_with_what_it_found(vhost):
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    channel = connection.channel()
+    inbox = channel.queue_declare("", exclusive=True).method.queue
+    channel.basic_publish("", inbox, b"one")
+    started = time.monotonic()
+    taken = lab.take(connection, inbox, lambda message: True, until=lambda found: len(found) == 2, timeout=0.5)
+    elapsed = time.monotonic() - started
+    connection.close()
+    assert [message.body for message in taken] == [b"one"]
+    assert 0.5 <= elapsed < 5  # it waited for the second one, then gave up

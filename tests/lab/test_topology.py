@@ -78,3 +78,33 @@ def test_snapshot_reads_the_dead_letter_exchange_of_a_queue(vhost):
     connection.close()
     [queue] = lab.snapshot().queues
     assert queue.dead_letter_exchange == "work.dlx"
+
+
+def test_a_headers_binding_is_labelled_with_the_headers_it_matches_not_its_ignored_key():
+    topology = Topology(
+        exchanges=[Exchange("chat.chosen", "headers"), Exchange("chat.all", "fanout")],
+        queues=[Queue("amq.gen-inbox", 0, exclusive=True)],
+        bindings=[Binding("chat.chosen", "amq.gen-inbox", "queue", "amq.gen-inbox",
+                          {"x-match": "any", "ada": "yes"}),
+                  Binding("chat.all", "amq.gen-inbox", "queue", "")],
+    )
+    words = texts(render_svg(topology))
+    assert "any of ada='yes'" in words and '""' in words
+    assert "'amq.gen-inbox'" not in words
+
+
+def test_the_picture_can_show_only_some_queues_and_the_exchanges_bound_to_them(vhost):
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    channel = connection.channel()
+    for exchange, kind in (("chat.chosen", "headers"), ("logs", "fanout")):
+        channel.exchange_declare(exchange, exchange_type=kind)
+    mine = channel.queue_declare("", exclusive=True).method.queue
+    channel.queue_bind(mine, "chat.chosen", arguments={"x-match": "any", "ada": "yes"})
+    channel.queue_declare("someone-elses", durable=True)
+    channel.queue_bind("someone-elses", "logs")
+    [binding] = [b for b in lab.snapshot().bindings if b.destination == mine]
+    assert binding.arguments == {"x-match": "any", "ada": "yes"}
+    svg = str(lab.show_topology(queues=[mine]))
+    connection.close()
+    assert "chat.chosen" in texts(svg) and "any of ada='yes'" in texts(svg)
+    assert "someone-elses" not in svg and "logs" not in texts(svg)
