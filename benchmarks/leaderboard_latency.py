@@ -27,6 +27,7 @@ import requests
 
 from benchmarks.common import answers, environment, fresh_vhost, percentile, seeded_store
 from grader import names
+from grader.management import Management
 
 
 def paced(channel, queue: str, bodies: list[bytes], rate: float, sent: dict[str, float]) -> None:
@@ -87,6 +88,17 @@ def verdict_times(store_url: str, workshop: str) -> dict[str, float]:
     return dict(rows)
 
 
+def wait_for_listener(settings, timeout: float = 30) -> None:
+    """Until the service's listener has bound its queue to `W.events` (else early news is lost)."""
+    api = Management.from_settings(settings)
+    exchange = names.events_exchange(settings.workshop)
+    deadline = time.monotonic() + timeout
+    while not any(b["source"] == exchange for b in api.bindings(settings.amqp.vhost)):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the service's listener did not bind to {exchange} within {timeout} s")
+        time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -141,7 +153,7 @@ def main() -> None:
             reader = threading.Thread(target=read_events, args=(url, arrived, stop, connected), daemon=True)
             reader.start()
             connected.wait(10)
-            time.sleep(1)  # the service's listener binds its queue right after start
+            wait_for_listener(settings)
             connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
             sent: dict[str, float] = {}
             paced(connection.channel(), names.results_queue(settings.workshop), bodies, args.rate, sent)
