@@ -127,9 +127,11 @@ class Grader:
         """Grade and record the batch, then reply, copy rejects, ack, and tell the leaderboard."""
         outcomes = self.grade(batch)
         for outcome in outcomes:
-            if outcome.rejected and not outcome.replayed:
+            # A replayed outcome (redelivered after a crash) may not have got this far the first
+            # time: copy and declare again. W.rejected may then hold a copy twice, never none.
+            if outcome.rejected:
                 self.dead_letter(confirmed, outcome)
-            if outcome.verdict.exercise == REGISTER and outcome.verdict.points and not outcome.replayed:
+            if outcome.verdict.exercise == REGISTER and outcome.verdict.points:
                 declare_student_queue(connection, self.workshop, outcome.slug)
             self.reply(channel, outcome)
         channel.basic_ack(delivery_tag=max(d.tag for d in batch), multiple=True)
