@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from grader import doctor, paths
+from grader.errors import ManagementUnavailable
 from grader.settings import ENVIRONMENT, Settings
 from grader.store import DEFAULT_STORE
 
@@ -67,7 +68,12 @@ def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.
        token: str | None = None, leaderboard_port: int | None = 8000, store: str = DEFAULT_STORE) -> int:
     """Run the workshop until interrupted; returns the exit status. Without `leaderboard_port`,
     JupyterLab only (the live grader runs elsewhere)."""
-    doctor.check(settings)
+    try:
+        doctor.check(settings)
+    except ManagementUnavailable:
+        if not doctor.enable_local_management(settings):
+            raise
+        doctor.check(settings)
     workspace = workspace.resolve()
     copied = prepare_workspace(workspace)
     log.info("workspace %s: %d notebook files copied, existing work kept", workspace, len(copied))

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from grader import broker as amqp
-from grader.errors import WorkshopError
+from grader.doctor import enable_local_management
+from grader.errors import ManagementUnavailable, WorkshopError
 from grader.management import Management
 from grader.settings import DEFAULT_RABBITMQ_URL, AmqpAddress, Settings
 
@@ -69,7 +70,12 @@ def _from_url(url: str, management_url: str | None, source: str) -> Broker:
     connection = amqp.connect(url, timeout=5)
     found.version = amqp.server_version(connection)
     connection.close()
-    found.management().overview()  # the per-test vhosts need the management API
+    try:
+        found.management().overview()  # the per-test vhosts need the management API
+    except ManagementUnavailable:
+        # A RabbitMQ of this machine with the plugin off: turn it on, as `make run` does.
+        if not enable_local_management(Settings(rabbitmq_url=url, management_url=management_url)):
+            raise
     return found
 
 
