@@ -1,5 +1,6 @@
 """lab.routes asks the real broker how an exchange type routes, and leaves nothing behind."""
 
+import pika
 import pytest
 
 from grader import lab
@@ -31,3 +32,14 @@ def test_nothing_is_left_on_the_broker(vhost):
 def test_running_out_of_time_fails_with_a_sentence(vhost):
     with pytest.raises(lab.CheckFailed, match="did not deliver the test messages within 0 s"):
         lab.routes(["a"], ["a"], timeout=0)
+
+
+def test_routes_can_bind_to_an_existing_exchange_and_leaves_it_in_place(vhost):
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    channel = connection.channel()
+    channel.exchange_declare("chat.topics", exchange_type="topic", durable=True)
+    routed = lab.routes(["python.#", "python.*"], ["python", "python.web.django"], exchange="chat.topics")
+    assert routed == {"python.#": {"python", "python.web.django"}, "python.*": set()}
+    assert [e["name"] for e in vhost.api.exchanges(vhost.name) if e["name"].startswith(("lab.", "chat."))] \
+        == ["chat.topics"]  # kept, and no temporary exchange
+    connection.close()
