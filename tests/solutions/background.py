@@ -1,4 +1,5 @@
-"""Run a solution script in the background and wait for lines of its output, never forever."""
+"""Run solution scripts: once to the end (`run_script`), or in the background while a test waits
+for lines of their output, never forever (`Background`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+
+def run_script(path: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+    """`python <path> <args>` to the end (at most `timeout` seconds), with its output as text."""
+    return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=timeout)
 
 
 class Background:

@@ -2,21 +2,18 @@
 
 import json
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 
 import pika
 
 from grader import lab, paths
-from tests.solutions.background import Background
+from tests.solutions.background import Background, run_script
 
 FOLDER = paths.SOLUTIONS / "09-message-vs-event-driven"
 
 
 def run(script, *args, timeout=30):
-    return subprocess.run([sys.executable, str(FOLDER / script), *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return run_script(FOLDER / script, *args, timeout=timeout)
 
 
 def rows(db_path, sql, *params):
@@ -118,9 +115,3 @@ def test_an_event_left_in_the_outbox_is_published_by_the_relay_exactly_once(vhos
     assert "relayed 0 event(s)" in run("bank.py", "--db", bank_db, "relay").stdout
     assert lab.queue_state("notifications").messages == 1
     assert lab.queue_state("transactions").messages == 1
-
-
-def test_every_script_explains_itself(vhost):
-    for script in ("bank.py", "notifications_service.py", "transactions_service.py"):
-        helped = run(script, "--help")
-        assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout

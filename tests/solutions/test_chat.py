@@ -1,7 +1,5 @@
 """solutions/11-chat: four exchanges, four ways to address a message; each listener gets what is meant for them."""
 
-import subprocess
-import sys
 import uuid
 
 import pika
@@ -9,15 +7,14 @@ import pika
 from grader import accounts, paths
 from grader.names import CHAT_KINDS, chat_exchange, slugify
 from grader.settings import Settings
-from tests.solutions.background import Background
+from tests.solutions.background import Background, run_script
 
 CHAT = paths.SOLUTIONS / "11-chat" / "chat.py"
 
 
 def say(*args, url=None):
     extra = ["--url", url] if url else []
-    sent = subprocess.run([sys.executable, str(CHAT), "say", "--name", "Cy", *extra, *args],
-                          capture_output=True, text=True, timeout=30)
+    sent = run_script(CHAT, "say", "--name", "Cy", *extra, *args)
     assert sent.returncode == 0, sent.stderr
     assert " [x] Sent to " in sent.stdout
 
@@ -109,8 +106,7 @@ def test_the_id_comes_from_the_name_and_ctrl_c_stops_cleanly(vhost):
 
 
 def test_the_script_explains_itself_and_needs_a_way_to_address_a_message(vhost):
-    helped = subprocess.run([sys.executable, str(CHAT), "--help"], capture_output=True, text=True, timeout=30)
+    helped = run_script(CHAT, "--help")
     assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout and "x-match" in helped.stdout
-    refused = subprocess.run([sys.executable, str(CHAT), "say", "--name", "Cy", "hello"], capture_output=True,
-                             text=True, timeout=30)
+    refused = run_script(CHAT, "say", "--name", "Cy", "hello")
     assert refused.returncode == 2 and "one of the arguments --all --topic --to --chosen is required" in refused.stderr

@@ -1,18 +1,15 @@
 """solutions/03-publish-subscribe: every receiver gets every line emitted while it listens."""
 
-import subprocess
-import sys
 
 from grader import lab, paths
-from tests.solutions.background import Background
+from tests.solutions.background import Background, run_script
 
 FOLDER = paths.SOLUTIONS / "03-publish-subscribe"
 RECEIVE = FOLDER / "receive_logs.py"
 
 
 def emit(message):
-    sent = subprocess.run([sys.executable, str(FOLDER / "emit_log.py"), message], capture_output=True,
-                          text=True, timeout=30)
+    sent = run_script(FOLDER / "emit_log.py", message)
     assert sent.returncode == 0, sent.stderr
     assert f"Sent {message!r}" in sent.stdout
 
@@ -53,10 +50,3 @@ def test_a_receivers_queue_is_exclusive_and_goes_away_with_it(vhost):
         assert receiver.interrupt() == 0
     lab.wait_until(lambda: lab.queue_definition(binding["destination"]) is None, timeout=10,
                    what="the broker to delete the stopped receiver's exclusive queue")
-
-
-def test_both_scripts_explain_themselves():
-    for script in ("emit_log.py", "receive_logs.py"):
-        helped = subprocess.run([sys.executable, str(FOLDER / script), "--help"], capture_output=True, text=True,
-                                timeout=30)
-        assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout

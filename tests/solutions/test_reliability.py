@@ -1,18 +1,16 @@
 """solutions/08-reliability: dead-lettering, delayed retries and publisher confirms, on a real broker."""
 
-import subprocess
-import sys
 
 import pika
 
 from grader import lab, paths
+from tests.solutions.background import run_script
 
 FOLDER = paths.SOLUTIONS / "08-reliability"
 
 
 def run(script, *args, timeout=30):
-    return subprocess.run([sys.executable, str(FOLDER / script), *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return run_script(FOLDER / script, *args, timeout=timeout)
 
 
 def deaths(message, reason):
@@ -91,9 +89,3 @@ def test_the_worker_stops_after_its_timeout_when_nothing_comes(vhost):
     waited = run("worker_with_retries.py", "--timeout", "1")
     assert waited.returncode == 0, waited.stderr
     assert "Finished 0 jobs" in waited.stdout
-
-
-def test_every_script_explains_itself(vhost):
-    for script in ("dlx_setup.py", "worker_with_retries.py", "confirmed_publisher.py"):
-        helped = run(script, "--help")
-        assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout

@@ -1,18 +1,15 @@
 """solutions/04-routing: a direct exchange delivers each log line to the severities bound to it."""
 
-import subprocess
-import sys
 
 from grader import paths
-from tests.solutions.background import Background
+from tests.solutions.background import Background, run_script
 
 FOLDER = paths.SOLUTIONS / "04-routing"
 RECEIVE = FOLDER / "receive_logs_direct.py"
 
 
 def emit(*args, timeout=30):
-    return subprocess.run([sys.executable, str(FOLDER / "emit_log_direct.py"), *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return run_script(FOLDER / "emit_log_direct.py", *args, timeout=timeout)
 
 
 def test_a_receiver_bound_to_error_gets_only_the_errors(vhost):
@@ -58,13 +55,6 @@ def test_a_severity_nobody_bound_is_dropped_and_mandatory_says_so(vhost):
 
 
 def test_the_receiver_needs_at_least_one_severity(vhost):
-    done = subprocess.run([sys.executable, str(RECEIVE)], capture_output=True, text=True, timeout=30)
+    done = run_script(RECEIVE)
     assert done.returncode == 2
     assert "usage:" in done.stderr and "required: severity" in done.stderr
-
-
-def test_both_scripts_explain_themselves(vhost):
-    for script in ("emit_log_direct.py", "receive_logs_direct.py"):
-        helped = subprocess.run([sys.executable, str(FOLDER / script), "--help"], capture_output=True, text=True,
-                                timeout=30)
-        assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout

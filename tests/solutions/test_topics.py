@@ -1,10 +1,8 @@
 """solutions/05-topics: a topic exchange delivers each log line to the patterns that match its key."""
 
-import subprocess
-import sys
 
 from grader import paths
-from tests.solutions.background import Background
+from tests.solutions.background import Background, run_script
 
 FOLDER = paths.SOLUTIONS / "05-topics"
 RECEIVE = FOLDER / "receive_logs_topic.py"
@@ -19,8 +17,7 @@ LOGS = [
 
 
 def emit(routing_key, message):
-    sent = subprocess.run([sys.executable, str(FOLDER / "emit_log_topic.py"), routing_key, message],
-                          capture_output=True, text=True, timeout=30)
+    sent = run_script(FOLDER / "emit_log_topic.py", routing_key, message)
     assert sent.returncode == 0, sent.stderr
     assert f"Sent {routing_key!r}:{message!r}" in sent.stdout
 
@@ -62,12 +59,5 @@ def test_the_receiver_stops_cleanly_on_ctrl_c_and_needs_a_pattern(vhost):
         receiver.wait_for("Waiting for logs")
         assert receiver.interrupt() == 0
     assert " [*] Bye" in receiver.lines
-    done = subprocess.run([sys.executable, str(RECEIVE)], capture_output=True, text=True, timeout=30)
+    done = run_script(RECEIVE)
     assert done.returncode == 2 and "required: binding_key" in done.stderr
-
-
-def test_both_scripts_explain_themselves(vhost):
-    for script in ("emit_log_topic.py", "receive_logs_topic.py"):
-        helped = subprocess.run([sys.executable, str(FOLDER / script), "--help"], capture_output=True, text=True,
-                                timeout=30)
-        assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout

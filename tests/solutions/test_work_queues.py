@@ -1,11 +1,9 @@
 """solutions/02-work-queues: workers share tasks round-robin, and a killed worker's task is redelivered."""
 
 import signal
-import subprocess
-import sys
 
 from grader import lab, paths
-from tests.solutions.background import Background
+from tests.solutions.background import Background, run_script
 
 FOLDER = paths.SOLUTIONS / "02-work-queues"
 WORKER = FOLDER / "worker.py"
@@ -13,8 +11,7 @@ FAST = ("--seconds-per-dot", "0.02")
 
 
 def new_task(message):
-    sent = subprocess.run([sys.executable, str(FOLDER / "new_task.py"), message], capture_output=True,
-                          text=True, timeout=30)
+    sent = run_script(FOLDER / "new_task.py", message)
     assert sent.returncode == 0, sent.stderr
     assert f"Sent {message!r}" in sent.stdout
 
@@ -63,10 +60,3 @@ def test_a_worker_stops_cleanly_on_ctrl_c(vhost):
         assert worker.process.stderr.read() == ""
     lab.wait_until(lambda: lab.queue_state("task_queue").consumers == 0, timeout=10,
                    what="the interrupted worker's consumer to leave task_queue")
-
-
-def test_both_scripts_explain_themselves():
-    for script in ("new_task.py", "worker.py"):
-        helped = subprocess.run([sys.executable, str(FOLDER / script), "--help"], capture_output=True, text=True,
-                                timeout=30)
-        assert helped.returncode == 0 and "RABBITMQ_URL" in helped.stdout
