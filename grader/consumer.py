@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 
 import pika
 import pika.exceptions
@@ -69,14 +68,10 @@ def declare_student_queue(connection, workshop: str, slug: str) -> bool:
 class Grader:
     """Consumes, grades, records, replies, acks; reconnects when the broker goes away."""
 
-    def __init__(self, settings: Settings, store: Store, *, prefetch: int = PREFETCH, max_batch: int = MAX_BATCH,
-                 on_commit: Callable[[list[Outcome]], None] | None = None):
+    def __init__(self, settings: Settings, store: Store):
         self.settings = settings
         self.workshop = settings.workshop
         self.store = store
-        self.prefetch = prefetch
-        self.max_batch = max_batch
-        self.on_commit = on_commit
         self.stopping = threading.Event()
         self.consuming = threading.Event()  # set while the grader consumes (for whoever waits on it)
         self.graded = 0  # messages graded and acked since start
@@ -97,7 +92,7 @@ class Grader:
     def consume(self, connection: pika.BlockingConnection) -> None:
         channel = connection.channel()
         declare_protocol(channel, self.workshop)
-        channel.basic_qos(prefetch_count=self.prefetch)
+        channel.basic_qos(prefetch_count=PREFETCH)
         confirmed = connection.channel()  # copies to W.rejected must not be lost
         confirmed.confirm_delivery()
         pending: list[Delivery] = []
@@ -118,8 +113,8 @@ class Grader:
 
         while not self.stopping.is_set():
             connection.process_data_events(time_limit=0 if pending else 0.2)
-            if pending and (len(pending) >= self.max_batch or not _more_waiting(connection, pending)):
-                batch, pending[:] = pending[: self.max_batch], pending[self.max_batch:]
+            if pending and (len(pending) >= MAX_BATCH or not _more_waiting(connection, pending)):
+                batch, pending[:] = pending[:MAX_BATCH], pending[MAX_BATCH:]
                 self.settle(connection, channel, confirmed, batch)
         channel.close()
 
@@ -137,8 +132,6 @@ class Grader:
         channel.basic_ack(delivery_tag=max(d.tag for d in batch), multiple=True)
         self.graded += len(batch)
         self.announce(channel, outcomes)
-        if self.on_commit:
-            self.on_commit(outcomes)
 
     def grade(self, batch: list[Delivery]) -> list[Outcome]:
         try:
