@@ -81,10 +81,7 @@ class Events(Base):
         except StreamClosedError:
             pass
         finally:
-            self.hub.unsubscribe(queue)
-
-    def on_connection_close(self):
-        pass  # the flush above raises StreamClosedError and the loop ends
+            self.hub.unsubscribe(queue)  # a closed page: the next write raised StreamClosedError
 
 
 def make_app(store: Store, hub: Hub) -> tornado.web.Application:
