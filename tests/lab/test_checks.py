@@ -88,9 +88,8 @@ def test_settled_state_waits_for_a_message_that_is_on_its_way(channel, vhost):
         late.close()
 
     threading.Thread(target=publish_later).start()
-    started = time.monotonic()
     state = lab.settled_state("hello", lambda s: s.messages > 0, timeout=5)
-    assert state.messages == 1 and time.monotonic() - started >= 0.25
+    assert state.messages == 1  # it waited for the late message (an immediate look sees none, above)
 
 
 def test_take_reads_the_exclusive_queue_of_a_connection_and_leaves_unwanted_messages_in_order(vhost):
