@@ -9,10 +9,10 @@ import time
 import uuid
 from contextlib import contextmanager
 
-from grader.checks import fibonacci
+from grader.live.checks import fibonacci
 from grader.management import Management
 from grader.settings import Settings
-from grader.store import Store
+from grader.live.store import Store
 
 WORKSHOP = "bench"
 

@@ -23,8 +23,8 @@ import pika
 
 from benchmarks.common import answers, environment, fresh_vhost, seeded_store
 from grader import names
-from grader.checks import fibonacci
-from grader.consumer import PREFETCH, Grader
+from grader.live.checks import fibonacci
+from grader.live.consumer import PREFETCH, Grader
 
 
 def fill(settings, queue: str, bodies: list[bytes], reply_to: str | None = None) -> None:

@@ -79,7 +79,7 @@ def verdict_times(store_url: str, workshop: str) -> dict[str, float]:
     """When the grader decided on each message (its verdict's time), by message id."""
     from sqlalchemy import select
 
-    from grader.store import Store, verdicts
+    from grader.live.store import Store, verdicts
 
     store = Store(store_url, workshop)
     with store.engine.connect() as connection:

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 
 from grader import broker
-from grader.consumer import declare_protocol
+from grader.live.consumer import declare_protocol
 from grader.management import Management
 from grader.settings import Settings
 

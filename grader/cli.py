@@ -10,11 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from grader import accounts, broker, course, dealer, demo, doctor, paths, serve, stack
-from grader.consumer import Grader
+from grader import accounts, broker, course, doctor, paths, serve, stack
+from grader.live import dealer, demo
+from grader.live.consumer import Grader
 from grader.errors import WorkshopError
 from grader.settings import ENVIRONMENT, Settings
-from grader.store import DEFAULT_STORE, Store
+from grader.live.store import DEFAULT_STORE, Store
 
 
 def _broker_flags(parser: argparse.ArgumentParser) -> None:

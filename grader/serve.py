@@ -12,14 +12,14 @@ import logging
 import signal
 import threading
 
-from grader.consumer import Grader
+from grader.live.consumer import Grader
 from grader.errors import WorkshopError
-from grader.dealer import Dealer
+from grader.live.dealer import Dealer
 from grader.leaderboard.hub import Hub
 from grader.leaderboard.listener import Listener
 from grader.leaderboard.web import make_app
 from grader.settings import Settings
-from grader.store import Store
+from grader.live.store import Store
 
 log = logging.getLogger(__name__)
 

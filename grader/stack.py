@@ -20,7 +20,7 @@ from pathlib import Path
 from grader import doctor, paths
 from grader.errors import ManagementUnavailable
 from grader.settings import ENVIRONMENT, Settings
-from grader.store import DEFAULT_STORE
+from grader.live.store import DEFAULT_STORE
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10

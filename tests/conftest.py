@@ -23,7 +23,7 @@ from grader.errors import ManagementUnavailable, WorkshopError
 from grader.management import Management
 from grader.settings import DEFAULT_RABBITMQ_URL, AmqpAddress, Settings
 
-pytest_plugins = ["tests.live"]  # fixtures of the live service, shared by tests/grader and tests/leaderboard
+pytest_plugins = ["tests.live.fixtures"]  # fixtures of the live service, shared by tests/grader and tests/leaderboard
 
 REPO = Path(__file__).resolve().parent.parent
 BROKER_FIXTURES = {"broker", "vhost", "module_vhost"}

@@ -14,8 +14,8 @@ import time
 
 from sqlalchemy import func, select
 
-from grader import standings
-from grader.store import Store, verdicts
+from grader.live import standings
+from grader.live.store import Store, verdicts
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import tornado.web
 from tornado.iostream import StreamClosedError
 
-from grader import standings
+from grader.live import standings
 from grader.leaderboard.hub import Hub, _event
-from grader.store import Store
+from grader.live.store import Store
 
 STATIC = Path(__file__).parent / "static"
 SECURITY_HEADERS = {

@@ -112,7 +112,7 @@ def services_for(assignment: str, vhost_url: str, management_url: str, folder: P
         yield
         return
     from grader.settings import Settings
-    from tests.live import live_grader
+    from tests.live.fixtures import live_grader
 
     settings = Settings(rabbitmq_url=vhost_url, management_url=management_url)
     with live_grader(settings, f"sqlite:///{folder / 'live-scores.sqlite'}"):

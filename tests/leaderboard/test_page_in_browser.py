@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from grader.checks import fibonacci
+from grader.live.checks import fibonacci
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -7,8 +7,8 @@ import uuid
 
 import requests
 
-from grader.checks import fibonacci
-from grader.dealer import deal
+from grader.live.checks import fibonacci
+from grader.live.dealer import deal
 from tests.leaderboard.conftest import EventStream
 
 

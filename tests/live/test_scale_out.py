@@ -13,10 +13,10 @@ import pika
 import pytest
 
 from grader import names
-from grader.checks import fibonacci
-from grader.standings import leaderboard
-from grader.store import Store, count_verdicts
-from tests.live import WORKSHOP, wait_for_consumers
+from grader.live.checks import fibonacci
+from grader.live.standings import leaderboard
+from grader.live.store import Store, count_verdicts
+from tests.live.fixtures import WORKSHOP, wait_for_consumers
 
 STUDENTS, TASKS = 100, 100  # 10,000 tasks
 CORRECT, WRONG, REPEATED = range(0, 80), range(80, 90), range(0, 10)  # per student: 80 + 10 + 10 answers

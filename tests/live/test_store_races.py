@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from grader.checks import fibonacci
-from grader.grading import Delivery, grade_batch
-from grader.standings import leaderboard
-from grader.store import Store, Transaction
+from grader.live.checks import fibonacci
+from grader.live.grading import Delivery, grade_batch
+from grader.live.standings import leaderboard
+from grader.live.store import Store, Transaction
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

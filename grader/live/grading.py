@@ -12,10 +12,11 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 
-from grader import checks, names, protocol
-from grader.checks import Action, Known, Verdict
-from grader.protocol import FIBONACCI, REGISTER, Answer, Registration, Rejected
-from grader.store import Store, Transaction
+from grader import names
+from grader.live import checks, protocol
+from grader.live.checks import Action, Known, Verdict
+from grader.live.protocol import FIBONACCI, REGISTER, Answer, Registration, Rejected
+from grader.live.store import Store, Transaction
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from grader import protocol
+from grader.live import protocol
 from grader.names import slugify
-from grader.protocol import Rejected
+from grader.live.protocol import Rejected
 
 
 def body(value) -> bytes:

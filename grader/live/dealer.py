@@ -17,10 +17,10 @@ import pika
 import pika.exceptions
 
 from grader import broker, names
-from grader.consumer import declare_student_queue
-from grader.protocol import MAX_N, MIN_N
+from grader.live.consumer import declare_student_queue
+from grader.live.protocol import MAX_N, MIN_N
 from grader.settings import Settings
-from grader.store import Store
+from grader.live.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import pika
 
 from grader import broker, names
-from grader.checks import fibonacci
-from grader.dealer import deal
+from grader.live.checks import fibonacci
+from grader.live.dealer import deal
 from grader.settings import Settings
-from grader.store import Store
+from grader.live.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from grader.store import Store, students, tasks, verdicts
+from grader.live.store import Store, students, tasks, verdicts
 
 COLUMNS = ["rank", "name", "points", "register", "fibonacci", "first_solver", "reached_at"]
 

@@ -18,12 +18,12 @@ import pika.exceptions
 from sqlalchemy.exc import OperationalError, StatementError
 
 from grader import broker, names
-from grader.checks import rejection
+from grader.live.checks import rejection
 from grader.errors import WorkshopError
-from grader.grading import Delivery, Outcome, exercise_of, grade_batch
-from grader.protocol import REGISTER
+from grader.live.grading import Delivery, Outcome, exercise_of, grade_batch
+from grader.live.protocol import REGISTER
 from grader.settings import Settings
-from grader.store import Conflict, Store
+from grader.live.store import Conflict, Store
 
 log = logging.getLogger(__name__)
 

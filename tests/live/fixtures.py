@@ -15,10 +15,10 @@ import pika.exceptions
 import pytest
 
 from grader import names
-from grader.consumer import Grader
-from grader.dealer import Dealer
+from grader.live.consumer import Grader
+from grader.live.dealer import Dealer
 from grader.settings import Settings
-from grader.store import Store
+from grader.live.store import Store
 
 WORKSHOP = "summercamp"
 FEEDBACK_TIMEOUT = 10

@@ -9,11 +9,11 @@ from kombu import Connection as KombuConnection
 from kombu import Producer
 
 from grader import names
-from grader.checks import fibonacci
-from grader.consumer import REASON_HEADER
-from grader.dealer import deal
-from grader.standings import leaderboard
-from tests.live import WORKSHOP
+from grader.live.checks import fibonacci
+from grader.live.consumer import REASON_HEADER
+from grader.live.dealer import deal
+from grader.live.standings import leaderboard
+from tests.live.fixtures import WORKSHOP
 
 
 def points(store, slug):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from grader import names
-from grader.protocol import FIBONACCI, MAX_N, REGISTER, Answer, Registration
+from grader.live.protocol import FIBONACCI, MAX_N, REGISTER, Answer, Registration
 
 
 def _fibonacci_table(limit: int) -> tuple[int, ...]:

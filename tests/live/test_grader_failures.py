@@ -3,12 +3,12 @@
 import logging
 import time
 
-from grader.checks import fibonacci
-from grader.consumer import Grader
-from grader.dealer import deal
-from grader.standings import leaderboard
-from grader.store import count_verdicts
-from tests.live import start_grader, stop_grader
+from grader.live.checks import fibonacci
+from grader.live.consumer import Grader
+from grader.live.dealer import deal
+from grader.live.standings import leaderboard
+from grader.live.store import count_verdicts
+from tests.live.fixtures import start_grader, stop_grader
 
 
 class Killed(Exception):

@@ -1,7 +1,7 @@
 """Verdicts: pure functions of the message and what the store knows."""
 
-from grader.checks import Action, Known, check_answer, check_registration, fibonacci
-from grader.protocol import Answer, Registration
+from grader.live.checks import Action, Known, check_answer, check_registration, fibonacci
+from grader.live.protocol import Answer, Registration
 
 ADA = Registration("Ada Lovelace", "ada-lovelace")
 
@@ -53,7 +53,7 @@ def test_each_kind_of_answer_that_scores_nothing_has_its_own_sentence():
 
 
 def test_the_dealer_serves_newcomers_and_keeps_students_supplied():
-    from grader.dealer import wanted
+    from grader.live.dealer import wanted
 
     open_tasks = {"new": (0, 0), "busy": (5, 3), "done": (5, 0), "low": (4, 1)}
     assert wanted(open_tasks, on_register=3, keep_open=0) == {"new": 3}

@@ -10,9 +10,9 @@ import time
 import pytest
 import requests
 
-from grader.standings import leaderboard
-from grader.store import Store
-from tests.live import WORKSHOP, wait_for_consumers
+from grader.live.standings import leaderboard
+from grader.live.store import Store
+from tests.live.fixtures import WORKSHOP, wait_for_consumers
 from tests.net import free_port, wait_for_http
 
 
