@@ -3,10 +3,12 @@
 `workshop serve` runs as its own process (grader, listener, web server) on a store seeded with
 students and tasks. This script publishes correct answers at --rate answers/s, each with its own
 message_id, and reads /events like a page would; for each answer, the latency is the time from
-its publish to the first update event that lists its id. The baseline, in the same run, is the
-broker alone: the same answers at the same rate, from publish to a bare consumer's callback.
+its publish to the first event (`snapshot` or `delta`) that lists its id. The baseline, in the
+same run, is the broker alone: the same answers at the same rate, from publish to a bare
+consumer's callback. It also reports how many events of each kind arrived (a `snapshot` after
+the first means the reader fell behind) and the service's memory before and after sending.
 
-    RABBITMQ_URL=amqp://guest:guest@localhost:5672/%2F python benchmarks/leaderboard_latency.py
+    RABBITMQ_URL=amqp://guest:guest@localhost:5672/%2F python -m benchmarks.leaderboard_latency --rate 5000
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ import requests
 
 from benchmarks.common import answers, environment, fresh_vhost, percentile, seeded_store
 from grader import names
+from grader.live.protocol import MAX_N, MIN_N
 from grader.management import Management
+
+TASKS_PER_STUDENT = MAX_N - MIN_N + 1  # n = 5 .. 1000: beyond, more students are seeded
 
 
 def paced(channel, queue: str, bodies: list[bytes], rate: float, sent: dict[str, float]) -> None:
@@ -75,19 +80,6 @@ def broker_baseline(settings, bodies: list[bytes], rate: float) -> list[float]:
     return [received[key] - sent[key] for key in sent if key in received]
 
 
-def verdict_times(store_url: str, workshop: str) -> dict[str, float]:
-    """When the grader decided on each message (its verdict's time), by message id."""
-    from sqlalchemy import select
-
-    from grader.live.store import Store, verdicts
-
-    store = Store(store_url, workshop)
-    with store.engine.connect() as connection:
-        rows = connection.execute(select(verdicts.c.delivery, verdicts.c.at)).all()
-    store.close()
-    return dict(rows)
-
-
 def wait_for_listener(settings, timeout: float = 30) -> None:
     """Until the service's listener has bound its queue to `W.events` (else early news is lost)."""
     api = Management.from_settings(settings)
@@ -105,26 +97,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def read_events(url: str, arrived: dict[str, float], stop: threading.Event, connected: threading.Event) -> None:
+def read_events(url: str, arrived: dict[str, float], kinds: dict[str, int], hub: list[float],
+                stop: threading.Event, connected: threading.Event) -> None:
+    """Note when each message id first arrived in an event, count the events by name, and collect
+    the hub's part: from each scoring verdict (its time) to the delta that sent it."""
     with requests.get(f"{url}/events", stream=True, timeout=60) as response:
         connected.set()
         for line in response.iter_lines(decode_unicode=True):
-            if line.startswith("data:"):
-                now = time.time()
-                for key in json.loads(line[5:]).get("keys", []):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+                kinds[name] = kinds.get(name, 0) + 1
+            elif line.startswith("data:"):
+                now, event = time.time(), json.loads(line[5:])
+                for key in event.get("keys", []):
                     arrived.setdefault(key, now)
+                hub.extend(event["sent_at"] - at for _slug, at, _total in event.get("scored", []))
             if stop.is_set():
                 return
+
+
+def resident_mb(pid: int) -> float:
+    """The resident memory of a process, in MB (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=500, help="answers per second (default 500)")
     parser.add_argument("--seconds", type=float, default=10, help="how long to send (default 10)")
-    parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--students", type=int, help="(default 50, or more when they would run out of tasks)")
     args = parser.parse_args()
     count = int(args.rate * args.seconds)
+    args.students = args.students or max(50, -(-count // TASKS_PER_STUDENT))
     tasks = -(-count // args.students)
+    if tasks > TASKS_PER_STUDENT:
+        parser.error(f"{args.students} students have too few tasks for {count} answers")
     bodies = answers(args.students, tasks)[:count]
     print(f"leaderboard latency: {count} answers at {args.rate:.0f}/s, {environment()}")
 
@@ -149,11 +157,15 @@ def main() -> None:
                         raise SystemExit("workshop serve did not start")
                     time.sleep(0.2)
             arrived: dict[str, float] = {}
+            kinds: dict[str, int] = {}
+            hub: list[float] = []
             stop, connected = threading.Event(), threading.Event()
-            reader = threading.Thread(target=read_events, args=(url, arrived, stop, connected), daemon=True)
+            reader = threading.Thread(target=read_events, args=(url, arrived, kinds, hub, stop, connected),
+                                      daemon=True)
             reader.start()
             connected.wait(10)
             wait_for_listener(settings)
+            memory_before = resident_mb(service.pid)
             connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
             sent: dict[str, float] = {}
             paced(connection.channel(), names.results_queue(settings.workshop), bodies, args.rate, sent)
@@ -161,22 +173,23 @@ def main() -> None:
             while len(arrived) < len(sent) and time.monotonic() < deadline:
                 time.sleep(0.05)
             stop.set()
+            memory_after = resident_mb(service.pid)
             connection.close()
         finally:
             service.terminate()
             service.wait(timeout=30)
-        committed = verdict_times(store_url, settings.workshop)
 
     page = [arrived[key] - sent[key] for key in sent if key in arrived]
     missing = len(sent) - len(page)
     b50, b99 = percentile(baseline, 50) * 1000, percentile(baseline, 99) * 1000
     p50, p99 = percentile(page, 50) * 1000, percentile(page, 99) * 1000
     print(f"  broker alone (publish -> consumer): p50 {b50:7.1f} ms   p99 {b99:7.1f} ms")
-    graded = [committed[key] - sent[key] for key in sent if key in committed]
-    print(f"  publish -> verdict committed:       p50 {percentile(graded, 50) * 1000:7.1f} ms   "
-          f"p99 {percentile(graded, 99) * 1000:7.1f} ms")
+    print(f"  verdict time -> event sent:         p50 {percentile(hub, 50) * 1000:7.1f} ms   "
+          f"p99 {percentile(hub, 99) * 1000:7.1f} ms   (the hub's part)")
     print(f"  publish -> page update event:       p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"
           + (f"   ({missing} never arrived)" if missing else ""))
+    print(f"  events on the stream: {', '.join(f'{n} {name}' for name, n in sorted(kinds.items()))}; "
+          f"service memory {memory_before:.0f} MB before sending, {memory_after:.0f} MB after")
     print(f"ratio to the broker alone: p50 {p50 / b50:.1f}x, p99 {p99 / b99:.1f}x")
 
 

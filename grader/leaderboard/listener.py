@@ -38,10 +38,9 @@ class Listener:
 
         def on_event(ch, method, properties, body):
             try:
-                keys = json.loads(body).get("keys", [])
-                keys = [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
+                keys = json.loads(body).get("keys")  # the hub keeps only what looks like message ids
             except (ValueError, AttributeError):
-                keys = []  # anyone may publish here; a bad event is still news
+                keys = None  # anyone may publish here; a bad event is still news
             self.hub.poke(keys)
 
         channel.basic_consume(queue=queue, on_message_callback=on_event, auto_ack=True)

@@ -13,7 +13,7 @@ import tornado.web
 from tornado.iostream import StreamClosedError
 
 from grader.live import standings
-from grader.leaderboard.hub import Hub, _event
+from grader.leaderboard.hub import Hub
 from grader.live.store import Store
 
 STATIC = Path(__file__).parent / "static"
@@ -64,7 +64,8 @@ class Export(Base):
 
 
 class Events(Base):
-    """Server-sent events: `update` with the whole snapshot whenever verdicts are committed."""
+    """Server-sent events: a `snapshot` first, then a `delta` with what changed whenever verdicts
+    are committed (see `grader.leaderboard.hub`)."""
 
     async def get(self):
         self.set_header("Content-Type", "text/event-stream")
@@ -72,9 +73,7 @@ class Events(Base):
         self.set_header("X-Accel-Buffering", "no")
         queue = self.hub.subscribe()
         try:
-            snapshot = await asyncio.to_thread(standings.snapshot, self.store)
-            self.write(_event("update", dict(snapshot, keys=[], version=self.hub.version)))
-            await self.flush()
+            await self.flush()  # the headers: the page knows it is connected
             while True:
                 self.write(await queue.get())
                 await self.flush()

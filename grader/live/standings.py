@@ -34,13 +34,17 @@ def leaderboard(store: Store) -> list[dict]:
     ]
 
 
-def history(store: Store, slugs: list[str], *, max_points: int = 120) -> dict[str, list[list[float]]]:
-    """For each slug, [time, points] after every scoring verdict (thinned to `max_points`)."""
+def history(store: Store, slugs: list[str], *, max_points: int = 120,
+            until: int | None = None) -> dict[str, list[list[float]]]:
+    """For each slug, [time, points] after every scoring verdict (thinned to `max_points`), of the
+    verdicts up to id `until` when given."""
     if not slugs:
         return {}
     query = (select(verdicts.c.slug, verdicts.c.at, verdicts.c.total)
              .where(verdicts.c.workshop == store.workshop, verdicts.c.points > 0, verdicts.c.slug.in_(slugs))
              .order_by(verdicts.c.at, verdicts.c.id))
+    if until is not None:
+        query = query.where(verdicts.c.id <= until)
     series: dict[str, list[list[float]]] = defaultdict(list)
     with store.engine.connect() as connection:
         for slug, at, total in connection.execute(query):

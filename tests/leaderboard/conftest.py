@@ -10,6 +10,7 @@ import time
 import pytest
 import requests
 
+from grader.leaderboard import changes
 from grader.serve import Service
 from tests.net import free_port, wait_for_http
 
@@ -46,10 +47,14 @@ def service(settings, tmp_path):
 
 
 class EventStream:
-    """Reads `update` events from /events in a thread, with the time each arrived."""
+    """Reads /events in a thread like a page does: the `snapshot`, then every `delta` merged into
+    it; keeps each event with the time it arrived."""
 
     def __init__(self, url: str):
-        self.events: list[tuple[float, dict]] = []
+        self.events: list[tuple[float, str, dict]] = []  # (arrived, name, data)
+        self.rows: dict[str, dict] = {}
+        self.first_solver: str | None = None
+        self.version: int | None = None
         self.response = requests.get(f"{url}/events", stream=True, timeout=30)
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
@@ -63,20 +68,39 @@ class EventStream:
                 elif line.startswith("data:"):
                     data.append(line.split(":", 1)[1].strip())
                 elif line == "" and data:
-                    if name == "update":
-                        self.events.append((time.time(), json.loads("".join(data))))
+                    self._merge(name, json.loads("".join(data)))
                     name, data = None, []
         except (requests.ConnectionError, AttributeError):
             pass  # closed by the test
 
-    def wait_for(self, predicate, *, timeout: float, what: str) -> dict:
+    def _merge(self, name: str, event: dict) -> None:
+        if name == "snapshot":
+            self.rows = {row["slug"]: row for row in event["rows"]}
+        else:
+            self.rows.update((row["slug"], row) for row in event["rows"])
+        self.first_solver, self.version = event["first_solver"], event["version"]
+        self.events.append((time.time(), name, event))
+
+    def ranked(self) -> list[dict]:
+        """The merged rows in the leaderboard's order and shape (as /api/leaderboard has them)."""
+        rows = sorted(list(self.rows.values()), key=lambda row: (-row["points"], row["reached_at"], row["slug"]))
+        return [dict(row, rank=rank, first_solver=row["slug"] == self.first_solver)
+                for rank, row in enumerate(rows, start=1)]
+
+    def wait_for(self, predicate, *, timeout: float, what: str) -> tuple[str, dict]:
+        """The first (name, data) event for which `predicate(name, data)` holds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for _, event in list(self.events):
-                if predicate(event):
-                    return event
+            for _, name, event in list(self.events):
+                if predicate(name, event):
+                    return name, event
             time.sleep(0.02)
-        raise AssertionError(f"no update event with {what} within {timeout} s")
+        raise AssertionError(f"no event with {what} within {timeout} s")
 
     def close(self) -> None:
         self.response.close()
+
+
+def latest_verdict(store) -> int:
+    """The newest verdict id in the store: what an up-to-date page has read."""
+    return changes.start(store).version

@@ -3,13 +3,36 @@
 import csv
 import io
 import re
+import time
 import uuid
 
 import requests
+from sqlalchemy import select
 
 from grader.live.checks import fibonacci
 from grader.live.dealer import deal
-from tests.leaderboard.conftest import EventStream
+from grader.live.store import verdicts
+from tests.leaderboard.conftest import EventStream, latest_verdict
+from tests.live.fixtures import Student
+
+STUDENTS, TASKS = 20, 150  # 3,000 answers
+
+
+def wait_until(condition, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.1)
+
+
+def total_points(service) -> int:
+    return sum(row["points"] for row in requests.get(f"{service.url}/api/leaderboard", timeout=5).json())
+
+
+def event_time(store) -> list[float]:
+    """When each verdict was committed."""
+    with store.engine.connect() as connection:
+        return list(connection.scalars(select(verdicts.c.at).where(verdicts.c.workshop == store.workshop)))
 
 
 def test_the_leaderboard_json_ranks_by_points_then_by_who_got_there_first(service, make_student, settings):
@@ -35,18 +58,50 @@ def test_the_csv_export_holds_the_same_ranking_and_keeps_formulas_as_text(servic
     assert [row["rank"] for row in rows] == ["1", "2"] and rows[0]["points"] == "1"
 
 
-def test_a_scored_answer_reaches_open_pages_as_an_update_event(service, student, settings):
+def test_a_scored_answer_reaches_open_pages_as_a_delta_with_the_changed_row(service, student, settings):
     stream = EventStream(service.url)
     try:
-        stream.wait_for(lambda e: True, timeout=5, what="the initial snapshot")
+        stream.wait_for(lambda name, e: name == "snapshot", timeout=5, what="the initial snapshot")
         student.register()
         [(properties, task)] = student.tasks(1)
         message_id = uuid.uuid4().hex
         student.send("summercamp.results", {"n": task["n"], "Fn": fibonacci(task["n"]), "name": "Ada Lovelace"},
                      message_id=message_id)
-        event = stream.wait_for(lambda e: message_id in e["keys"], timeout=5, what=f"the key {message_id}")
-        assert event["rows"][0]["points"] == 2
-        assert event["history"]["ada-lovelace"][-1][1] == 2
+        name, event = stream.wait_for(lambda name, e: message_id in e["keys"], timeout=5,
+                                      what=f"the key {message_id}")
+        assert name == "delta"
+        assert [(row["slug"], row["points"], row["fibonacci"]) for row in event["rows"]] == [("ada-lovelace", 2, 1)]
+        assert [(slug, total) for slug, _at, total in event["scored"]] == [("ada-lovelace", 2)]
+        assert event["first_solver"] == "ada-lovelace"
+    finally:
+        stream.close()
+
+
+def test_the_event_stream_keeps_up_with_thousands_of_answers_and_ends_where_the_store_is(service, make_student,
+                                                                                         settings, vhost):
+    students = [make_student(f"Student {i}") for i in range(STUDENTS)]
+    for one in students:
+        one.register()
+    deal(settings, service.store, TASKS - 1)  # one more each was dealt on registration
+    answers = [(one, task["n"]) for one in students for _, task in one.tasks(TASKS)]
+    stream = EventStream(service.url)
+    try:
+        stream.wait_for(lambda name, e: name == "snapshot", timeout=5, what="the initial snapshot")
+        sender = Student(vhost.url, "sender")
+        for one, n in answers:  # as fast as one connection publishes
+            sender.send("summercamp.results", {"n": n, "Fn": fibonacci(n), "name": one.name}, reply=False)
+        sender.close()
+        wait_until(lambda: total_points(service) == STUDENTS * (1 + TASKS), timeout=60,
+                   what=f"the grader scoring all {len(answers)} answers")
+        graded_by = max(event_time(service.store))
+        latest = latest_verdict(service.store)
+        stream.wait_for(lambda name, e: e["version"] == latest, timeout=10, what=f"version {latest}")
+        arrived = [(at, name, e) for at, name, e in stream.events]
+        assert stream.ranked() == requests.get(f"{service.url}/api/leaderboard", timeout=5).json()
+        during = [e for at, name, e in arrived if name == "delta" and e["version"] < latest]
+        assert len(during) >= 5, f"only {len(during)} events arrived while {len(answers)} answers were graded"
+        lag = arrived[-1][0] - graded_by
+        assert lag < 5, f"the last event came {lag:.1f} s after the last verdict: the stream fell behind"
     finally:
         stream.close()
 

@@ -1,12 +1,16 @@
-// The leaderboard page: renders the snapshot that /events pushes after every committed verdict.
-// Every name is set with textContent, never parsed as HTML.
+// The leaderboard page: keeps every student's row in memory, from the `snapshot` that /events
+// sends first and the `delta` events after every committed verdict; ranks them and renders at
+// most once per animation frame. Every name is set with textContent, never parsed as HTML.
 "use strict";
 
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf"];
 const SVG_NS = "http://www.w3.org/2000/svg";
+const MAX_POINTS = 240; // per student in memory; more are thinned to half
+const state = {workshop: "", rows: new Map(), history: new Map(), firstSolver: null, version: 0};
 let previousPoints = new Map();
-window.leaderboardUpdates = 0; // how many updates this page rendered (tests read it)
+let renderPending = false;
+let renders = 0; // how many times this page rendered (on <body data-updates>, for tests)
 
 function cell(row, text, className) {
   const td = document.createElement("td");
@@ -16,15 +20,21 @@ function cell(row, text, className) {
   return td;
 }
 
+function byRank(a, b) { // as the store ranks: most points, then who got there first, then slug
+  if (a.points !== b.points) return b.points - a.points;
+  if (a.reached_at !== b.reached_at) return a.reached_at - b.reached_at;
+  return a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0;
+}
+
 function renderTable(rows) {
   const body = document.querySelector("#board tbody");
   const fresh = document.createDocumentFragment();
-  for (const entry of rows) {
+  rows.forEach((entry, index) => {
     const tr = document.createElement("tr");
     tr.dataset.slug = entry.slug;
-    cell(tr, String(entry.rank), "rank");
+    cell(tr, String(index + 1), "rank");
     const name = cell(tr, entry.name, "name");
-    if (entry.first_solver) {
+    if (entry.slug === state.firstSolver) {
       const mark = document.createElement("span");
       mark.className = "first";
       mark.textContent = "★ first solver";
@@ -35,7 +45,7 @@ function renderTable(rows) {
     cell(tr, String(entry.points), "points");
     if (previousPoints.has(entry.slug) && previousPoints.get(entry.slug) !== entry.points) tr.className = "changed";
     fresh.appendChild(tr);
-  }
+  });
   body.replaceChildren(fresh);
   previousPoints = new Map(rows.map((entry) => [entry.slug, entry.points]));
   document.getElementById("empty").hidden = rows.length > 0;
@@ -47,11 +57,11 @@ function svg(tag, attributes) {
   return element;
 }
 
-function renderChart(rows, history) {
+function renderChart(rows) {
   const chart = document.getElementById("chart");
   const legend = document.getElementById("legend");
-  const leaders = rows.slice(0, 10).filter((entry) => (history[entry.slug] || []).length > 0);
-  const series = leaders.map((entry) => history[entry.slug]);
+  const leaders = rows.slice(0, 10).filter((entry) => (state.history.get(entry.slug) || []).length > 0);
+  const series = leaders.map((entry) => state.history.get(entry.slug));
   const all = series.flat();
   chart.replaceChildren();
   legend.replaceChildren();
@@ -73,7 +83,7 @@ function renderChart(rows, history) {
   chart.appendChild(tLabel);
   leaders.forEach((entry, index) => {
     const colour = COLOURS[index % COLOURS.length];
-    const points = history[entry.slug].concat([[t1, history[entry.slug].at(-1)[1]]]);
+    const points = series[index].concat([[t1, series[index].at(-1)[1]]]);
     let path = "";
     points.forEach(([t, v], i) => {  // a step line: points change at the moment they are scored
       path += i === 0 ? `M ${x(t)} ${y(v)}` : ` H ${x(t)} V ${y(v)}`;
@@ -89,24 +99,57 @@ function renderChart(rows, history) {
   });
 }
 
-function render(snapshot) {
-  document.getElementById("workshop").textContent = snapshot.workshop;
-  document.getElementById("tasks-queue").textContent = `${snapshot.workshop}.<your-name>`;
-  document.getElementById("results-queue").textContent = `${snapshot.workshop}.results`;
-  renderTable(snapshot.rows);
-  renderChart(snapshot.rows, snapshot.history);
-  window.leaderboardUpdates += 1;
+function addPoint(slug, at, total) {
+  const points = state.history.get(slug) || [];
+  points.push([at, total]);
+  // Thinned, first and last kept: hours of answers at any rate never make the page grow.
+  state.history.set(slug, points.length <= MAX_POINTS ? points
+    : points.filter((_, i) => i % 2 === 0 || i === points.length - 1));
+}
+
+function applySnapshot(snapshot) {
+  state.workshop = snapshot.workshop;
+  state.rows = new Map(snapshot.rows.map((entry) => [entry.slug, entry]));
+  state.history = new Map(Object.entries(snapshot.history));
+  state.firstSolver = snapshot.first_solver;
+  state.version = snapshot.version;
+  document.getElementById("workshop").textContent = state.workshop;
+  document.getElementById("tasks-queue").textContent = `${state.workshop}.<your-name>`;
+  document.getElementById("results-queue").textContent = `${state.workshop}.results`;
+}
+
+function applyDelta(delta) {
+  for (const entry of delta.rows) state.rows.set(entry.slug, entry);
+  for (const [slug, at, total] of delta.scored) addPoint(slug, at, total);
+  state.firstSolver = delta.first_solver;
+  state.version = delta.version;
+}
+
+function render() { // at most once per frame, however many events came in between
+  renderPending = false;
+  const rows = [...state.rows.values()].sort(byRank);
+  renderTable(rows);
+  renderChart(rows);
+  renders += 1;
+  document.body.dataset.version = String(state.version);
+  document.body.dataset.updates = String(renders);
 }
 
 function connect() {
   const status = document.getElementById("status");
   const source = new EventSource("/events");
-  source.addEventListener("update", (event) => {
-    render(JSON.parse(event.data));
+  const on = (name, apply) => source.addEventListener(name, (event) => {
+    apply(JSON.parse(event.data));
     status.textContent = `live · updated ${new Date().toLocaleTimeString()}`;
     status.className = "status live";
+    if (!renderPending) {
+      renderPending = true;
+      requestAnimationFrame(render);
+    }
   });
-  source.onerror = () => {  // EventSource reconnects by itself
+  on("snapshot", applySnapshot);
+  on("delta", applyDelta);
+  source.onerror = () => {  // EventSource reconnects by itself, and gets a snapshot again
     status.textContent = "reconnecting…";
     status.className = "status down";
   };
