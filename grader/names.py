@@ -5,9 +5,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 REGISTER_QUEUE = "name"  # students publish {"name": ...} here (default exchange, routing key "name")
 
 
@@ -50,11 +47,3 @@ def is_reserved(queue: str, workshop: str) -> bool:
     """Queues that belong to the grader or to students: never a place to send feedback to."""
     return queue == REGISTER_QUEUE or queue.startswith(f"{workshop}.")
 
-
-def slugify(name: str) -> str:
-    """A student's id from their name: lowercase ASCII letters, digits and single dashes.
-
-    `slugify("Ada Lovelace") == "ada-lovelace"`; accents are dropped (`"Zoë" -> "zoe"`).
-    """
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")

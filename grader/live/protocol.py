@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from grader.names import slugify
+from grader.live.identity import BadName, clean_name, student_id
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_NAME_CHARS = 40
 MIN_N, MAX_N = 5, 1000
 MAX_FN_DIGITS = 1000
 
@@ -77,21 +76,17 @@ def answer(body: bytes) -> Answer:
 
 
 def _name(data: dict) -> tuple[str, str]:
-    """The trimmed name and its slug."""
+    """The trimmed name and its student id (`grader.live.identity`)."""
     if "name" not in data:
         raise Rejected('the message has no "name": send {"name": "Your Name"}')
     name = data["name"]
     if not isinstance(name, str):
         raise Rejected(f'"name" must be a string, not {type(name).__name__}')
-    name = name.strip()
-    if not 1 <= len(name) <= MAX_NAME_CHARS:
-        raise Rejected(f'"name" must be 1 to {MAX_NAME_CHARS} characters after trimming spaces; it has {len(name)}')
-    if not name.isprintable():
-        raise Rejected('"name" may contain only printable characters (no line breaks, tabs or control codes)')
-    slug = slugify(name)
-    if not slug:
-        raise Rejected('"name" needs at least one letter or digit (A to Z, 0 to 9)')
-    return name, slug
+    try:
+        name = clean_name(name)
+        return name, student_id(name)
+    except BadName as exc:
+        raise Rejected(str(exc)) from None
 
 
 def _fn(value: object) -> int:

@@ -17,8 +17,10 @@ exchanges, and every message goes through exactly one of them:
     W.chat.chosen  headers  to chosen students: one header per recipient id, with the value
                             "yes"; listeners bind with {"x-match": "any", "<their id>": "yes"}
 
-A student's id is their name in lowercase ASCII letters and digits with single dashes
-("Ada Lovelace" -> ada-lovelace). A message is JSON, {"from": <name>, "text": <text>}.
+A student's id is the one the grader gives them (docs/protocol.md, section 1): a Latin name in
+lowercase ASCII letters and digits with single dashes ("Ada Lovelace" -> ada-lovelace), a name in
+another script in ASCII with a suffix from a hash of the name ("李雷" -> li-lei-8i4ziuyd).
+A message is JSON, {"from": <name>, "text": <text>}.
 
 `listen` reads one inbox: a server-named exclusive queue, bound to all four exchanges, that goes
 away when the program stops. It prints each message with the way it came, until Ctrl+C (or
@@ -31,6 +33,8 @@ The broker comes from RABBITMQ_URL (default amqp://guest:guest@localhost:5672/%2
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import re
@@ -38,6 +42,8 @@ import unicodedata
 
 import pika
 import pika.exceptions
+from anyascii import anyascii
+from fontTools.unicodedata import script
 
 DEFAULT_URL = "amqp://guest:guest@localhost:5672/%2F"
 KINDS = {"all": "fanout", "topics": "topic", "direct": "direct", "chosen": "headers"}
@@ -47,10 +53,28 @@ def exchange_name(workshop: str, kind: str) -> str:
     return f"{workshop}.chat.{kind}"
 
 
-def slugify(name: str) -> str:
-    """A student's id: "Ada Lovelace" -> "ada-lovelace" (accents dropped, "Zoë" -> "zoe")."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def student_id(name: str) -> str:
+    """A student's id, as the grader computes it: "Ada Lovelace" -> "ada-lovelace", "Zoë" -> "zoe",
+    "李雷" -> "li-lei-8i4ziuyd" (a suffix from a hash keeps names apart that read the same in ASCII)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name.strip()).casefold())
+    key = " ".join("".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in folded).split())
+    plain = all(c.isascii() or script(c) in ("Latn", "Zinh") or (script(c) == "Zyyy" and not c.isnumeric())
+                for c in key)
+    spelled = "".join(f" {anyascii(c)} " if script(c) in ("Hani", "Hang") else anyascii(c) for c in key)
+    slug = "-".join(re.findall(r"[a-z0-9]+", spelled.lower()))
+    if plain and slug and len(slug) <= 48 and not re.fullmatch(r"[0-9][a-z2-7]{7}", slug.rsplit("-", 1)[-1]):
+        return slug
+    digest = hashlib.sha256((slug if plain else key).encode()).digest()
+    suffix = str(digest[0] % 10) + base64.b32encode(digest[1:6]).decode().lower()[:7]
+    return f"{slug[:39].rstrip('-')}-{suffix}".lstrip("-")
+
+
+def address(name_or_id: str) -> str:
+    """An id as it is, a name turned into its id."""
+    return name_or_id if ID.fullmatch(name_or_id) else student_id(name_or_id)
 
 
 def ensure_exchanges(connection: pika.BlockingConnection, workshop: str) -> None:
@@ -72,9 +96,7 @@ def ensure_exchanges(connection: pika.BlockingConnection, workshop: str) -> None
 
 
 def listen(args: argparse.Namespace) -> None:
-    me = slugify(args.name)
-    if not me:
-        raise SystemExit(f"the name {args.name!r} gives an empty id: use at least one latin letter or digit")
+    me = student_id(args.name)
     connection = pika.BlockingConnection(pika.URLParameters(args.url))
     ensure_exchanges(connection, args.workshop)
     channel = connection.channel()
@@ -126,10 +148,10 @@ def say(args: argparse.Namespace) -> None:
     elif args.topic is not None:
         kind, routing_key, whom = "topics", args.topic, f"everyone interested in {args.topic}"
     elif args.to is not None:
-        kind, routing_key = "direct", slugify(args.to)
+        kind, routing_key = "direct", address(args.to)
         whom = routing_key
     else:
-        ids = [slugify(name) for name in args.chosen.split(",") if slugify(name)]
+        ids = [address(name.strip()) for name in args.chosen.split(",") if name.strip()]
         if not ids:
             raise SystemExit("--chosen needs at least one id, for example --chosen ada-lovelace,bob")
         kind, routing_key, whom = "chosen", "", ", ".join(ids)

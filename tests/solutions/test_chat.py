@@ -1,11 +1,14 @@
 """solutions/11-chat: four exchanges, four ways to address a message; each listener gets what is meant for them."""
 
+import importlib.util
 import uuid
 
 import pika
+import pytest
 
 from grader import accounts, paths
-from grader.names import CHAT_KINDS, chat_exchange, slugify
+from grader.live.identity import student_id
+from grader.names import CHAT_KINDS, chat_exchange
 from grader.settings import Settings
 from tests.solutions.background import Background, run_script
 
@@ -100,9 +103,26 @@ def test_the_id_comes_from_the_name_and_ctrl_c_stops_cleanly(vhost):
     name = "Zoë Ünal-Smith"
     with Background(CHAT, "listen", "--name", name, "--timeout", "20") as listener:
         line = listener.wait_for("listens")
-        assert f"({slugify(name)})" in line and slugify(name) == "zoe-unal-smith"
+        assert f"({student_id(name)})" in line and student_id(name) == "zoe-unal-smith"
         assert listener.interrupt() == 0
     assert " [*] Bye" in listener.lines
+
+
+def chat_module():
+    spec = importlib.util.spec_from_file_location("chat", CHAT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", [
+    "Ada Lovelace", "Zoë Ünal-Smith", "Иван Петров", "李雷", "李雷 1", "山田　太郎", "김민준", "محمد", "राम", "١٢٣",
+    "㎯" * 40, "Ada 2abcdefg", "  ΑΛΈΞΑΝΔΡΟΣ ",
+])
+def test_the_script_gives_the_graders_ids(name):
+    chat = chat_module()
+    assert chat.student_id(name) == student_id(name)
+    assert chat.address(student_id(name)) == student_id(name)  # an id given to --to stays as it is
 
 
 def test_the_script_explains_itself_and_needs_a_way_to_address_a_message(vhost):
