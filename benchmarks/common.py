@@ -39,7 +39,7 @@ def seeded_store(url: str, students: int, tasks: int) -> Store:
         for i in range(students):
             tx.register(f"student-{i}", f"Student {i}", now)
     for i in range(students):
-        store.add_tasks(f"student-{i}", {5 + t: f"t{t}" for t in range(tasks)}, now)
+        store.add_tasks(f"student-{i}", {5 + t: f"t{t}" for t in range(tasks)}, now, published=True)
     return store
 
 

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass
 
 from grader import broker
-from grader.live.consumer import declare_protocol
+from grader.live.queues import declare_protocol
 from grader.management import Management
 from grader.settings import Settings
 
@@ -52,7 +52,7 @@ def create(settings: Settings, count: int, *, prefix: str = "student", start: in
     the grader first starts waits for it instead of being dropped."""
     connection = broker.connect(settings.rabbitmq_url)
     try:
-        declare_protocol(connection.channel(), settings.workshop)
+        declare_protocol(connection, settings.workshop)
     finally:
         connection.close()
     api = Management.from_settings(settings)

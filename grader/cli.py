@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from grader import accounts, broker, course, doctor, paths, serve, stack
-from grader.live import dealer, demo
+from grader.live import dealer, demo, fairness
 from grader.live.consumer import Grader
 from grader.errors import WorkshopError
 from grader.settings import ENVIRONMENT, Settings
@@ -31,6 +31,12 @@ def _live_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", default=DEFAULT_STORE,
                         help=f"SQLAlchemy URL of the score store (default {DEFAULT_STORE}; "
                              "postgresql://... to share it between graders)")
+
+
+def _allowance_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allowance", type=int, default=fairness.ALLOWANCE, metavar="N",
+                        help=f"messages that score nothing (wrong, repeated, rejected) a student may send per minute "
+                             f"before theirs are not graded for a while (default {fairness.ALLOWANCE}; 0: no limit)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,9 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--deal-every", type=float, default=0, metavar="SECONDS",
                        help="deal --deal-count more tasks to everyone this often (default 0: never)")
     serve.add_argument("--deal-count", type=int, default=1, metavar="K", help="tasks per --deal-every round")
+    _allowance_flag(serve)
 
     grade = commands.add_parser("grade", help="the grader alone; run several side by side on one --store")
     _live_flags(grade)
+    _allowance_flag(grade)
 
     dealing = commands.add_parser("deal", help="deal Fibonacci tasks to every registered student")
     _live_flags(dealing)
@@ -146,13 +154,15 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     broker.connect(settings.rabbitmq_url).close()  # fail now, with a clear line, if the broker is not there
     return serve.serve(settings, args.store, port=args.port, ip=args.ip, deal_on_register=args.deal_on_register,
-                       keep_open=args.keep_open, deal_every=args.deal_every, deal_count=args.deal_count)
+                       keep_open=args.keep_open, deal_every=args.deal_every, deal_count=args.deal_count,
+                       allowance=args.allowance)
 
 
 def run_grade(args: argparse.Namespace) -> int:
     settings = _settings(args)
     broker.connect(settings.rabbitmq_url).close()
-    grader = Grader(settings, Store(args.store, settings.workshop))
+    grader = Grader(settings, Store(args.store, settings.workshop),
+                    limiter=fairness.Limiter(allowance=args.allowance))
     signal.signal(signal.SIGTERM, lambda signum, frame: grader.stop())
     try:
         grader.run()
@@ -165,8 +175,13 @@ def run_deal(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = Store(args.store, settings.workshop)
     while True:
-        dealt = dealer.deal(settings, store, args.count)
-        print(f"dealt {sum(map(len, dealt.values()))} tasks to {len(dealt)} students", flush=True)
+        try:
+            dealt = dealer.deal(settings, store, args.count)
+            print(f"dealt {sum(map(len, dealt.values()))} tasks to {len(dealt)} students", flush=True)
+        except WorkshopError as exc:
+            if not args.every:
+                raise
+            print(f"error: {exc}; trying again in {args.every:g} s", file=sys.stderr, flush=True)
         if not args.every:
             return 0
         time.sleep(args.every)

@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 
+from grader.live import fairness
 from grader.live.consumer import Grader
 from grader.errors import WorkshopError
 from grader.live.dealer import Dealer
@@ -29,14 +30,14 @@ class Service:
 
     def __init__(self, settings: Settings, store_url: str, *, port: int = 8000, ip: str = "127.0.0.1",
                  deal_on_register: int = 3, keep_open: int = 0, deal_every: float = 0, deal_count: int = 1,
-                 grade: bool = True):
+                 grade: bool = True, allowance: int = fairness.ALLOWANCE):
         self.settings = settings
         self.store = Store(store_url, settings.workshop)
         self.port, self.ip = port, ip
         self.hub = Hub(self.store)
         self.workers = [Listener(settings, self.hub)]
         if grade:
-            self.workers.append(Grader(settings, self.store))
+            self.workers.append(Grader(settings, self.store, limiter=fairness.Limiter(allowance=allowance)))
         if deal_on_register or keep_open or deal_every:
             self.workers.append(Dealer(settings, self.store, on_register=deal_on_register, keep_open=keep_open,
                                        every=deal_every, count=deal_count))

@@ -34,6 +34,27 @@ class Action(Enum):
     SOLVE = "solve"  # mark the task solved and add the point
 
 
+class Kind:
+    """What a verdict says, in one word (stored with it)."""
+
+    REGISTERED = "registered"
+    ALREADY_REGISTERED = "already-registered"
+    CORRECT = "correct"
+    ALREADY_SOLVED = "already-solved"
+    WRONG = "wrong"
+    NOT_DEALT = "not-dealt"
+    NOT_REGISTERED = "not-registered"
+    REJECTED = "rejected"
+    THROTTLED = "throttled"  # not graded at all: the student sent too many that scored nothing
+
+
+# A message graded again after a crash finds its own earlier verdict already applied: the
+# "already" verdict it gets now stands for the scoring one it got then.
+SCORED_BEFORE = {Kind.ALREADY_REGISTERED: Kind.REGISTERED, Kind.ALREADY_SOLVED: Kind.CORRECT}
+MISSES = {Kind.ALREADY_REGISTERED, Kind.ALREADY_SOLVED, Kind.WRONG, Kind.NOT_DEALT, Kind.NOT_REGISTERED,
+          Kind.REJECTED}  # what counts against a student's allowance of messages that score nothing
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
@@ -42,6 +63,7 @@ class Verdict:
     message: str
     action: Action = Action.NONE
     reason: str = ""  # for rejects: why the message broke the protocol
+    kind: str = Kind.REJECTED
 
 
 @dataclass(frozen=True)
@@ -58,14 +80,14 @@ def check_registration(message: Registration, known: Known, workshop: str) -> Ve
         return Verdict(
             True, REGISTER, 0,
             f"You are already registered as `{message.slug}` (as {known.registered_as!r}); "
-            "registering again scores nothing more.",
+            "registering again scores nothing more.", kind=Kind.ALREADY_REGISTERED,
         )
     queue = names.tasks_queue(workshop, message.slug)
     return Verdict(
         True, REGISTER, 1,
         f"Welcome, {message.name}! You are registered as `{message.slug}` (+1 point). "
         f"Your Fibonacci tasks arrive in the queue `{queue}`.",
-        Action.REGISTER,
+        Action.REGISTER, kind=Kind.REGISTERED,
     )
 
 
@@ -74,25 +96,35 @@ def check_answer(message: Answer, known: Known, workshop: str) -> Verdict:
         return Verdict(
             False, FIBONACCI, 0,
             f"{message.name!r} is not registered: publish {{\"name\": {message.name!r}}} to the queue "
-            f"`{names.REGISTER_QUEUE}` first.",
+            f"`{names.REGISTER_QUEUE}` first.", kind=Kind.NOT_REGISTERED,
         )
     queue = names.tasks_queue(workshop, message.slug)
     if not known.task_dealt:
         return Verdict(
             False, FIBONACCI, 0,
             f"No task with n={message.n} was dealt to `{message.slug}`: answer the tasks that arrive "
-            f"in your queue `{queue}`.",
+            f"in your queue `{queue}`.", kind=Kind.NOT_DEALT,
         )
     if known.task_solved:
-        return Verdict(False, FIBONACCI, 0, f"You already scored F({message.n}); each task counts once.")
+        return Verdict(False, FIBONACCI, 0, f"You already scored F({message.n}); each task counts once.",
+                       kind=Kind.ALREADY_SOLVED)
     if message.fn != fibonacci(message.n):
         return Verdict(
             False, FIBONACCI, 0,
             f"F({message.n}) is not what you sent: check your function (F(0) = 0, F(1) = 1, "
-            "F(n) = F(n-1) + F(n-2)) and answer again.",
+            "F(n) = F(n-1) + F(n-2)) and answer again.", kind=Kind.WRONG,
         )
-    return Verdict(True, FIBONACCI, 1, f"Correct: F({message.n}) is right, +1 point.", Action.SOLVE)
+    return Verdict(True, FIBONACCI, 1, f"Correct: F({message.n}) is right, +1 point.", Action.SOLVE,
+                   kind=Kind.CORRECT)
 
 
 def rejection(reason: str, exercise: str) -> Verdict:
     return Verdict(False, exercise, 0, f"Your message was rejected: {reason}.", reason=reason)
+
+
+def throttled(exercise: str, wait: float, allowance: int, period: float) -> Verdict:
+    return Verdict(
+        False, exercise, 0,
+        f"Slow down: you sent more than {allowance} messages that scored nothing within {period:.0f} s. "
+        f"This one was not graded; send it again in {max(1, round(wait))} s.", kind=Kind.THROTTLED,
+    )

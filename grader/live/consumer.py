@@ -1,190 +1,198 @@
 """Where students' messages arrive: the grader's consumer on `name` and `W.results`.
 
 Messages are taken in batches. A batch is graded and recorded in one transaction; only after
-the commit are replies sent, protocol breakers copied to `W.rejected`, and the batch acked. A
-crash before the ack means redelivery, and the recorded verdicts make that harmless.
+the commit are protocol breakers copied to `W.rejected` (in one AMQP transaction), replies sent,
+and the batch acked. A crash before the ack means redelivery, and grading is idempotent.
+
+What keeps one message from stopping the class:
+- properties are read as untrusted data (`envelope`), and pika's decoding of them cannot fail
+  (`wire`); a grading bug costs one message, which is rejected;
+- every connection takes one message at a time while what it gets was delivered before (the
+  unacked messages of a connection that broke come back first), then `PREFETCH` at once: a
+  message that breaks connections is then the only one in flight when it does, and the broker
+  dead-letters it after `queues.POISON_LIMIT` tries, alone;
+- the store going away holds the batch and retries it: the connection stays, the messages keep
+  their delivery counts;
+- direct reply-to replies go out on a connection of their own (`replies.DirectReplies`);
+- a student over their allowance of messages that score nothing is not graded (`fairness`).
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import logging
 import threading
 import time
-import uuid
 
 import pika
-import pika.exceptions
-from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy.exc import OperationalError
 
 from grader import broker, names
+from grader.live import queues, replies, wire
 from grader.live.checks import rejection
-from grader.errors import WorkshopError
-from grader.live.grading import Delivery, Outcome, exercise_of, grade_batch
+from grader.live.envelope import Delivery, from_pika
+from grader.live.fairness import Limiter
+from grader.live.grading import Outcome, exercise_of, grade_batch
 from grader.live.protocol import REGISTER
-from grader.settings import Settings
 from grader.live.store import Conflict, Store
+from grader.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PREFETCH = 500  # unacked messages the broker may send ahead
+PREFETCH = 1000  # unacked messages the broker may send ahead (two batches: one arrives while one is graded)
+CAREFUL = PREFETCH  # at most this many redelivered messages are settled one at a time after a (re)connect
 MAX_BATCH = 500  # messages graded in one transaction
-REASON_HEADER = "x-reject-reason"
-# The store going away counts too, and so does a batch that kept losing races to other graders
-# (after many attempts): reconnecting lets the broker redeliver it.
-CONNECTION_ERRORS = (*broker.CONNECTION_ERRORS, OperationalError, Conflict)
-
-
-def declare_protocol(channel, workshop: str) -> None:
-    """The grader's queues and exchange: durable, no arguments (students may declare them too)."""
-    for queue in (names.REGISTER_QUEUE, names.results_queue(workshop), names.rejected_queue(workshop)):
-        try:
-            channel.queue_declare(queue=queue, durable=True)
-        except pika.exceptions.ChannelClosedByBroker as exc:
-            raise WorkshopError(
-                f"the queue `{queue}` exists with other properties than the grader's (durable, no arguments): "
-                f"{exc.reply_text}. Delete it (`rabbitmqctl delete_queue {queue}`) and the grader declares it."
-            ) from exc
-    channel.exchange_declare(names.events_exchange(workshop), exchange_type="fanout", durable=True)
-    for kind, exchange_type in names.CHAT_KINDS.items():  # for the chat exercise; nobody grades it
-        channel.exchange_declare(names.chat_exchange(workshop, kind), exchange_type=exchange_type, durable=True)
-
-
-def declare_student_queue(connection, workshop: str, slug: str) -> bool:
-    """Declare `W.<slug>` on a channel of its own: a student who declared it with other properties
-    closes that channel (PRECONDITION_FAILED), not the grader's."""
-    channel = connection.channel()
-    try:
-        channel.queue_declare(queue=names.tasks_queue(workshop, slug), durable=True)
-        return True
-    except pika.exceptions.ChannelClosedByBroker as exc:
-        log.warning("cannot declare the tasks queue of %s: %s", slug, exc)
-        return False
-    finally:
-        if channel.is_open:
-            channel.close()
+REASON_HEADER = replies.REASON_HEADER
+LINGER, LINGER_STEP = 0.02, 0.002  # seconds a batch may wait to fill up; seconds to wait for the next message
+STORE_ERRORS = (OperationalError, Conflict)  # the store is away or busy: hold the batch and try again
 
 
 class Grader:
     """Consumes, grades, records, replies, acks; reconnects when the broker goes away."""
 
-    def __init__(self, settings: Settings, store: Store):
+    def __init__(self, settings: Settings, store: Store, *, limiter: Limiter | None = None):
         self.settings = settings
         self.workshop = settings.workshop
         self.store = store
+        self.limiter = limiter if limiter is not None else Limiter()
         self.stopping = threading.Event()
         self.consuming = threading.Event()  # set while the grader consumes (for whoever waits on it)
         self.graded = 0  # messages graded and acked since start
+        self.direct = replies.DirectReplies(settings.rabbitmq_url)
 
     def stop(self) -> None:
         self.stopping.set()
 
-    # -- the reconnect loop ----------------------------------------------------------------------
-
     def run(self) -> None:
-        """Grade until `stop()`, reconnecting when the broker or the store goes away."""
-        broker.run_connected(self.settings.rabbitmq_url, "grader", self.consume, self.stopping, self.consuming,
-                             errors=CONNECTION_ERRORS)
+        """Grade until `stop()`, reconnecting when the broker goes away."""
+        wire.install()
+        try:
+            broker.run_connected(self.settings.rabbitmq_url, "grader", self.consume, self.stopping, self.consuming)
+        finally:
+            self.direct.close()
         log.info("grader stopped after %d messages", self.graded)
 
     # -- one connection's life -----------------------------------------------------------------
 
     def consume(self, connection: pika.BlockingConnection) -> None:
+        queues.declare_protocol(connection, self.workshop)
         channel = connection.channel()
-        declare_protocol(channel, self.workshop)
-        channel.basic_qos(prefetch_count=PREFETCH)
-        confirmed = connection.channel()  # copies to W.rejected must not be lost
-        confirmed.confirm_delivery()
+        copies = connection.channel()  # copies to W.rejected: one AMQP transaction per batch
+        copies.tx_select()
         pending: list[Delivery] = []
+        consumers: dict[str, str] = {}
 
         def on_message(ch, method, properties, body):
-            pending.append(Delivery(
-                queue=consumers[method.consumer_tag],
-                body=body, tag=method.delivery_tag, redelivered=method.redelivered,
-                reply_to=properties.reply_to, correlation_id=properties.correlation_id,
-                message_id=properties.message_id,
-            ))
+            queue = consumers.get(method.consumer_tag, names.results_queue(self.workshop))
+            try:
+                pending.append(from_pika(queue, method, properties, body))
+            except Exception:  # noqa: BLE001 - never lose the delivery tag: reject the message instead
+                log.exception("could not read a message's envelope")
+                pending.append(Delivery(queue, b"", tag=method.delivery_tag, unreadable="the envelope"))
 
-        consumers = {}
-        for queue in (names.REGISTER_QUEUE, names.results_queue(self.workshop)):
-            consumers[channel.basic_consume(queue=queue, on_message_callback=on_message)] = queue
+        def start(prefetch: int) -> None:
+            channel.basic_qos(prefetch_count=prefetch)  # applies to the consumers started after it
+            consumers.clear()
+            for queue in (names.REGISTER_QUEUE, names.results_queue(self.workshop)):
+                consumers[channel.basic_consume(queue=queue, on_message_callback=on_message)] = queue
+
+        careful = CAREFUL  # redelivered messages still to settle one at a time
+        start(1 if careful > 0 else PREFETCH)
         log.info("grader consuming from %s", ", ".join(consumers.values()))
         self.consuming.set()
-
         while not self.stopping.is_set():
             connection.process_data_events(time_limit=0 if pending else 0.2)
-            if pending and (len(pending) >= MAX_BATCH or not _more_waiting(connection, pending)):
-                batch, pending[:] = pending[:MAX_BATCH], pending[MAX_BATCH:]
-                self.settle(connection, channel, confirmed, batch)
+            if not pending:
+                continue
+            _fill(connection, pending)
+            batch, pending[:] = pending[:MAX_BATCH], pending[MAX_BATCH:]
+            outcomes = self.grade(connection, batch)
+            if outcomes is None:
+                return  # stopping while the store was away: the broker redelivers the batch
+            self.respond(connection, channel, copies, outcomes)
+            widen = careful > 0 and (len(batch) >= careful or not any(d.redelivered for d in batch))
+            careful = 0 if widen else careful - len(batch)
+            if widen:  # cancelled before the ack, so that no message is in flight to a cancelled consumer
+                for tag in list(consumers):
+                    channel.basic_cancel(tag)
+            channel.basic_ack(delivery_tag=max(d.tag for d in batch), multiple=True)
+            self.graded += len(batch)
+            channel.basic_publish(exchange=names.events_exchange(self.workshop), routing_key="",
+                                  body=replies.announcement(outcomes),
+                                  properties=pika.BasicProperties(content_type="application/json"))
+            if widen:
+                start(PREFETCH)
         channel.close()
 
-    def settle(self, connection, channel, confirmed, batch: list[Delivery]) -> None:
-        """Grade and record the batch, then reply, copy rejects, ack, and tell the leaderboard."""
-        outcomes = self.grade(batch)
-        for outcome in outcomes:
-            # A replayed outcome (redelivered after a crash) may not have got this far the first
-            # time: copy and declare again. W.rejected may then hold a copy twice, never none.
-            if outcome.rejected:
-                self.dead_letter(confirmed, outcome)
-            if outcome.verdict.exercise == REGISTER and outcome.verdict.points:
-                declare_student_queue(connection, self.workshop, outcome.slug)
-            self.reply(channel, outcome)
-        channel.basic_ack(delivery_tag=max(d.tag for d in batch), multiple=True)
-        self.graded += len(batch)
-        self.announce(channel, outcomes)
+    def grade(self, connection, batch: list[Delivery]) -> list[Outcome] | None:
+        """The batch's outcomes; while the store is away, keep the connection alive and retry."""
+        for delay in hold_delays():
+            try:
+                return self._grade_isolating(batch)
+            except STORE_ERRORS as exc:
+                log.warning("the score store failed (%s: %s); holding %d messages, retrying in %.1f s",
+                            type(exc).__name__, str(exc).splitlines()[0][:200], len(batch), delay)
+            connection.process_data_events(time_limit=delay)  # heartbeats go on; the batch stays unacked
+            if self.stopping.is_set():
+                return None
+        return None
 
-    def grade(self, batch: list[Delivery]) -> list[Outcome]:
+    def _grade_isolating(self, batch: list[Delivery]) -> list[Outcome]:
+        """A batch that fails for any other reason is graded one message at a time, and a single
+        message that still fails is rejected: a bug costs that message, never the grader."""
         try:
-            return grade_batch(self.store, batch)
-        except OperationalError:
-            raise  # the store is unreachable: reconnect and let the broker redeliver
-        except StatementError:
-            if len(batch) == 1:
-                raise
-            log.exception("a batch of %d failed in the store; grading its messages one by one", len(batch))
-            return [outcome for delivery in batch for outcome in self._grade_alone(delivery)]
-
-    def _grade_alone(self, delivery: Delivery) -> list[Outcome]:
-        try:
-            return grade_batch(self.store, [delivery])
-        except OperationalError:
+            return grade_batch(self.store, batch, self.limiter)
+        except STORE_ERRORS:
             raise
-        except StatementError:
-            log.exception("message %s cannot be recorded; rejecting it", delivery.key)
-            return [Outcome(delivery, rejection("the grader could not record this message", exercise_of(delivery)))]
+        except Exception:  # noqa: BLE001
+            if len(batch) > 1:
+                log.exception("a batch of %d failed; grading its messages one by one", len(batch))
+                return [outcome for delivery in batch for outcome in self._grade_isolating([delivery])]
+            log.exception("a message from %s cannot be graded; rejecting it", batch[0].queue)
+            verdict = rejection("the grader could not grade this message", exercise_of(batch[0]))
+            return [Outcome(batch[0], verdict, recorded=False)]
 
     # -- after the commit ----------------------------------------------------------------------
 
+    def respond(self, connection, channel, copies, outcomes: list[Outcome]) -> None:
+        """After the commit: copy rejects, declare new students' queues, reply."""
+        rejected = [outcome for outcome in outcomes if outcome.rejected]
+        if rejected:
+            # A redelivered reject may have been copied already: W.rejected may hold a copy twice, never none.
+            for outcome in rejected:
+                body, properties = replies.rejected_copy(outcome)
+                copies.basic_publish(exchange="", routing_key=names.rejected_queue(self.workshop), body=body,
+                                     properties=properties)
+            copies.tx_commit()
+        for outcome in outcomes:
+            if outcome.verdict.exercise == REGISTER and outcome.verdict.points:
+                queues.declare_student_queue(connection, self.workshop, outcome.slug)
+            if outcome.reply:
+                self.reply(channel, outcome)
+
     def reply(self, channel, outcome: Outcome) -> None:
-        reply_to = outcome.delivery.reply_to
-        if not reply_to or names.is_reserved(reply_to, self.workshop):
-            return
-        properties = pika.BasicProperties(content_type="application/json",
-                                          correlation_id=outcome.delivery.correlation_id)
-        channel.basic_publish(exchange="", routing_key=reply_to, body=json.dumps(outcome.feedback()).encode(),
-                              properties=properties)
-
-    def dead_letter(self, confirmed, outcome: Outcome) -> None:
         delivery = outcome.delivery
-        headers = {REASON_HEADER: outcome.verdict.reason, "x-original-queue": delivery.queue}
-        properties = pika.BasicProperties(headers=headers, delivery_mode=pika.DeliveryMode.Persistent,
-                                          message_id=delivery.message_id, correlation_id=delivery.correlation_id,
-                                          reply_to=delivery.reply_to)
-        confirmed.basic_publish(exchange="", routing_key=names.rejected_queue(self.workshop), body=delivery.body,
-                                properties=properties)
-
-    def announce(self, channel, outcomes: list[Outcome]) -> None:
-        """Tell whoever listens (the leaderboard) that verdicts were committed."""
-        scored = [o.delivery.key for o in outcomes if o.delivery.message_id][:1000]
-        event = {"id": uuid.uuid4().hex, "at": time.time(), "verdicts": len(outcomes),
-                 "points": sum(o.verdict.points for o in outcomes if not o.replayed), "keys": scored}
-        channel.basic_publish(exchange=names.events_exchange(self.workshop), routing_key="",
-                              body=json.dumps(event).encode(),
-                              properties=pika.BasicProperties(content_type="application/json"))
+        if not replies.is_reply_target(delivery.reply_to, self.workshop):
+            return
+        body = replies.json_feedback(outcome)
+        properties = replies.feedback_properties(delivery.correlation_id)
+        if delivery.direct_reply:
+            self.direct.send(outcome.slug or delivery.reply_to, delivery.reply_to, body, properties)
+        else:
+            channel.basic_publish(exchange="", routing_key=delivery.reply_to, body=body, properties=properties)
 
 
-def _more_waiting(connection, pending: list) -> bool:
-    """Did the last poll bring more messages? Keep filling the batch while they flow."""
-    before = len(pending)
-    connection.process_data_events(time_limit=0)
-    return len(pending) > before
+def hold_delays():
+    """Seconds to wait between tries while the store is away: 0.5, 1, 2, ... then every 15 s, forever."""
+    return itertools.chain((0.5, 1.0, 2.0, 4.0, 8.0), itertools.repeat(15.0))
+
+
+def _fill(connection, pending: list) -> None:
+    """Keep taking messages while they flow (each wait ends as soon as one arrives), up to a full
+    batch or LINGER seconds: a lone message waits one LINGER_STEP, a stream fills whole batches."""
+    deadline = time.monotonic() + LINGER
+    while len(pending) < MAX_BATCH and time.monotonic() < deadline:
+        before = len(pending)
+        connection.process_data_events(time_limit=LINGER_STEP)
+        if len(pending) == before:
+            return

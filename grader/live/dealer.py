@@ -1,7 +1,10 @@
 """Dealing Fibonacci tasks: each registered student gets new values of n in their queue `W.<slug>`.
 
-A task is recorded in the store before it is published (so that an answer can never arrive for
-an unknown task); if the publish is not confirmed, the task is removed again.
+A task is recorded in the store first (so that an answer can never arrive for an unknown task),
+then published with a publisher confirm, then marked published. A dealer that dies or loses its
+connection in between leaves tasks recorded but unconfirmed; every later deal publishes those
+again (same n, same message id) once they are `STALE` seconds old. A task may so reach a
+student twice (answering it twice scores once), but never not at all.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ import pika
 import pika.exceptions
 
 from grader import broker, names
-from grader.live.consumer import declare_student_queue
+from grader.errors import BrokerUnavailable, WorkshopError
 from grader.live.protocol import MAX_N, MIN_N
-from grader.settings import Settings
+from grader.live.queues import declare_student_queue
 from grader.live.store import Store
+from grader.settings import Settings
 
 log = logging.getLogger(__name__)
+
+STALE = 10.0  # seconds after which a recorded task that was never confirmed is published again
 
 
 def task_properties(message_id: str, workshop: str) -> pika.BasicProperties:
@@ -38,16 +44,21 @@ def choose(already: set[int], count: int, rng: random.Random) -> list[int]:
 
 
 def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None = None,
-         rng: random.Random | None = None) -> dict[str, list[int]]:
-    """Deal `count` new tasks to every registered student (or to the slugs in `only`).
-    Returns what was dealt, by slug."""
+         rng: random.Random | None = None, stale_after: float = STALE) -> dict[str, list[int]]:
+    """Publish again what earlier dealers left unconfirmed, then deal `count` new tasks to every
+    registered student (or to the slugs in `only`). Returns the new tasks, by slug; a lost
+    connection is `BrokerUnavailable`, with the tasks recorded so far published by the next deal."""
     rng = rng or random.Random()
     dealt: dict[str, list[int]] = {}
     connection = broker.connect(settings.rabbitmq_url, name="workshop-dealer")
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        for slug, _name in store.registered():
+        for slug, tasks in store.unpublished(time.time() - stale_after).items():
+            if declare_student_queue(connection, settings.workshop, slug):
+                log.info("publishing again %d tasks of %s that were never confirmed", len(tasks), slug)
+                store.mark_published(slug, _publish(channel, settings.workshop, slug, tasks), time.time())
+        for slug, _name in store.registered() if count else ():
             if only is not None and slug not in only:
                 continue
             ns = choose(store.dealt(slug), count, rng)
@@ -55,24 +66,34 @@ def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None
                 continue
             ids = {n: uuid.uuid4().hex for n in ns}
             store.add_tasks(slug, ids, time.time())
-            failed = []
-            for n, message_id in ids.items():
-                try:
-                    channel.basic_publish(exchange="", routing_key=names.tasks_queue(settings.workshop, slug),
-                                          body=json.dumps({"n": n}).encode(),
-                                          properties=task_properties(message_id, settings.workshop),
-                                          mandatory=True)
-                except (pika.exceptions.UnroutableError, pika.exceptions.NackError):
-                    failed.append(n)
-            if failed:
-                log.warning("%d tasks for %s were not accepted by the broker; withdrawn", len(failed), slug)
-                store.remove_tasks(slug, failed)
-            dealt[slug] = [n for n in ns if n not in failed]
-            log.info("dealt %s to %s", dealt[slug], slug)
+            confirmed = _publish(channel, settings.workshop, slug, ids)
+            store.mark_published(slug, confirmed, time.time())
+            dealt[slug] = ns
+            if len(confirmed) < len(ns):
+                log.warning("%d tasks for %s were not accepted by the broker; the next deal tries again",
+                            len(ns) - len(confirmed), slug)
+            log.debug("dealt %s to %s", ns, slug)
+    except pika.exceptions.AMQPError as exc:
+        raise BrokerUnavailable(f"the dealer lost its connection to RabbitMQ ({type(exc).__name__}: {exc}); "
+                                "the tasks it recorded are published by the next deal") from exc
     finally:
         if connection.is_open:
             connection.close()
     return dealt
+
+
+def _publish(channel, workshop: str, slug: str, tasks: dict[int, str]) -> list[int]:
+    """Publish tasks {n: message_id} with confirms; the n the broker confirmed."""
+    confirmed = []
+    for n, message_id in tasks.items():
+        try:
+            channel.basic_publish(exchange="", routing_key=names.tasks_queue(workshop, slug),
+                                  body=json.dumps({"n": n}).encode(), properties=task_properties(message_id, workshop),
+                                  mandatory=True)
+            confirmed.append(n)
+        except (pika.exceptions.UnroutableError, pika.exceptions.NackError):
+            pass
+    return confirmed
 
 
 def wanted(open_tasks: dict[str, tuple[int, int]], *, on_register: int, keep_open: int) -> dict[str, int]:
@@ -93,8 +114,8 @@ class Dealer:
     `keep_open` unsolved tasks if asked, and deal `count` more to everyone every `every` seconds."""
 
     def __init__(self, settings: Settings, store: Store, *, on_register: int = 3, keep_open: int = 0,
-                 every: float = 0, count: int = 1, poll: float = 0.5):
-        self.settings, self.store = settings, store
+                 every: float = 0, count: int = 1, poll: float = 0.5, stale: float = STALE):
+        self.settings, self.store, self.stale = settings, store, stale
         self.on_register, self.keep_open = on_register, keep_open
         self.every, self.count, self.poll = every, count, poll
         self.stopping = threading.Event()
@@ -107,10 +128,15 @@ class Dealer:
         while not self.stopping.wait(self.poll):
             try:
                 want = wanted(self.store.open_tasks(), on_register=self.on_register, keep_open=self.keep_open)
+                if not want and self.store.unpublished(time.time() - self.stale):
+                    deal(self.settings, self.store, 0, stale_after=self.stale)
                 for count in sorted(set(want.values())):
-                    deal(self.settings, self.store, count, only=[s for s, c in want.items() if c == count])
+                    deal(self.settings, self.store, count, only=[s for s, c in want.items() if c == count],
+                         stale_after=self.stale)
                 if next_round is not None and time.monotonic() >= next_round:
-                    deal(self.settings, self.store, self.count)
+                    deal(self.settings, self.store, self.count, stale_after=self.stale)
                     next_round = time.monotonic() + self.every
-            except Exception:  # noqa: BLE001 - the broker or store went away; try again next round
+            except WorkshopError as exc:  # the broker went away: try again next round
+                log.warning("dealing failed (%s); retrying in %.1f s", exc, self.poll)
+            except Exception:  # noqa: BLE001 - the store went away, or worse; try again next round
                 log.exception("dealing failed; retrying in %.1f s", self.poll)

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import pika
 
 from grader import broker, names
+from grader.live import queues
 from grader.live.checks import fibonacci
 from grader.live.dealer import deal
+from grader.live.identity import student_id
 from grader.settings import Settings
 from grader.live.store import Store
 
@@ -42,7 +44,7 @@ class Simulated:
 
     @property
     def slug(self) -> str:
-        return names.slugify(self.name)
+        return student_id(self.name)
 
 
 def make_class(count: int, rng: random.Random) -> list[Simulated]:
@@ -59,10 +61,9 @@ def run_demo(settings: Settings, store_url: str, *, students: int = 12, duration
     store = Store(store_url, settings.workshop)
     sent = {"register": 0, "right": 0, "wrong": 0, "malformed": 0, "repeated": 0}
     connection = broker.connect(settings.rabbitmq_url, name="workshop-demo")
+    queues.declare_protocol(connection, settings.workshop)  # the same queues the grader declares
     channel = connection.channel()
-    channel.queue_declare(queue=names.REGISTER_QUEUE, durable=True)
     results = names.results_queue(settings.workshop)
-    channel.queue_declare(queue=results, durable=True)
     started = time.monotonic()
     try:
         for student in group:

@@ -1,20 +1,30 @@
-"""Grading a batch of messages: decode, validate, check, record. No broker I/O here.
+"""Grading a batch in one pass: decode, judge against what the store knows, record. No broker I/O.
 
-Each message becomes an `Outcome`; the whole batch is recorded in one transaction, and only
-then (in the consumer) are replies sent and the messages acked.
+Each message becomes an `Outcome`; the whole batch is one transaction, and only after its commit
+(in the consumer) are replies sent and the messages acked.
+
+A crash between the commit and the ack makes the broker deliver the batch again, flagged as
+redelivered. Such a message is judged afresh like any other, so points are always decided by
+the store as it is now. Only the words may differ: a message whose first verdict was committed
+now finds its own effect ("you already scored F(n)"). It then gets its first verdict again, if
+one was recorded for a message with the same digest (same body, same properties) from the same
+student, for the same task, and not already given back to another copy in this batch. The
+digest is the message's content, so nothing another student sends can match it, and a match
+can only ever change a sentence, never a point.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from grader import names
 from grader.live import checks, protocol
-from grader.live.checks import Action, Known, Verdict
+from grader.live.checks import SCORED_BEFORE, Action, Kind, Known, Verdict
+from grader.live.envelope import Delivery
+from grader.live.fairness import Limiter, Session
 from grader.live.protocol import FIBONACCI, REGISTER, Answer, Registration, Rejected
 from grader.live.store import Store, Transaction
 
@@ -22,41 +32,20 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """One message as it arrived, with what grading needs from its envelope."""
-
-    queue: str
-    body: bytes
-    tag: int = 0
-    redelivered: bool = False
-    reply_to: str | None = None
-    correlation_id: str | None = None
-    message_id: str | None = None
-
-    @functools.cached_property
-    def key(self) -> str:
-        """The same for every redelivery of this message (its message_id, else a digest)."""
-        if self.message_id:
-            return self.message_id[:64]
-        digest = hashlib.sha256()
-        for part in (self.queue, self.correlation_id or "", self.reply_to or ""):
-            digest.update(part.encode() + b"\0")
-        digest.update(self.body)
-        return digest.hexdigest()[:40]
-
-
-@dataclass(frozen=True)
 class Outcome:
     delivery: Delivery
     verdict: Verdict
-    total: int = 0
+    total: int = 0  # the student's points after this message
     slug: str | None = None
     n: int | None = None
-    replayed: bool = False  # a redelivery whose verdict was already recorded
+    replayed: bool = False  # the verdict recorded the first time this message was graded
+    recorded: bool = True  # a new verdict row (not for replays, nor for throttled messages)
+    reply: bool = True  # answer the student (throttled messages get one reply a second at most)
 
     @property
     def rejected(self) -> bool:
-        return bool(self.verdict.reason)
+        """Broke the protocol: copied to `W.rejected` with the reason."""
+        return self.verdict.kind == Kind.REJECTED
 
     def feedback(self) -> dict:
         """The JSON body of the reply to `reply_to`."""
@@ -68,11 +57,28 @@ def exercise_of(delivery: Delivery) -> str:
     return REGISTER if delivery.queue == names.REGISTER_QUEUE else FIBONACCI
 
 
-def parse(delivery: Delivery) -> Registration | Answer:
-    """Decode and validate; raises `Rejected`."""
-    if exercise_of(delivery) == REGISTER:
-        return protocol.registration(delivery.body)
-    return protocol.answer(delivery.body)
+def parse(delivery: Delivery) -> Registration | Answer | Rejected:
+    """Decode and validate; a message that breaks the protocol comes back as its `Rejected`."""
+    exercise = exercise_of(delivery)
+    if len(delivery.body) <= CACHED_BODY:
+        return _parse_cached(exercise, delivery.body)
+    return _parse(exercise, delivery.body)
+
+
+CACHED_BODY = 512  # bodies up to this size are parsed once (a flood repeats the same body)
+
+
+def _parse(exercise: str, body: bytes) -> Registration | Answer | Rejected:
+    try:
+        return protocol.registration(body) if exercise == REGISTER else protocol.answer(body)
+    except Rejected as exc:
+        return exc
+    except Exception:  # a bug must cost one message, never the grader
+        log.exception("could not parse a message for %s", exercise)
+        return Rejected("the grader could not read this message")
+
+
+_parse_cached = functools.lru_cache(maxsize=4096)(_parse)
 
 
 @dataclass
@@ -90,85 +96,125 @@ class State:
         dealt = n is not None and (slug, n) in self.tasks
         return Known(registered_as=name, task_dealt=dealt, task_solved=dealt and self.tasks[(slug, n)])
 
-    def points(self, slug: str) -> int:
-        return self.students.get(slug, ("", 0))[1]
-
-    def add_point(self, slug: str) -> None:
-        name, points = self.students[slug]
-        self.students[slug] = (name, points + 1)
+    def points(self, slug: str | None) -> int:
+        return self.students.get(slug, ("", 0))[1] if slug else 0
 
 
-def judge(delivery: Delivery, message: Registration | Answer | Rejected, state: State, workshop: str) -> Outcome:
-    """The verdict on one message, given (and updating) what is known. Pure: no I/O."""
-    if isinstance(message, Rejected):
-        return Outcome(delivery, checks.rejection(str(message), exercise_of(delivery)))
-    if isinstance(message, Registration):
-        verdict = checks.check_registration(message, state.known(message.slug), workshop)
+@dataclass
+class Batch:
+    """One attempt at judging a batch: the state, the earlier verdicts, the limiter's decisions."""
+
+    state: State
+    workshop: str
+    previous: dict[str, list[dict]]
+    session: Session
+    now: float
+    claimed: set[int] = field(default_factory=set)  # earlier verdict rows given back in this batch
+
+    def judge(self, delivery: Delivery, message: Registration | Answer | Rejected) -> Outcome:
+        slug, n, key = _names(delivery, message)
+        throttled = _throttled(self.session, delivery, message, self.now, self.state.points(slug))
+        if throttled is not None:
+            return throttled
+        wait = self.session.wait(key, self.now)
+        verdict = self._verdict(delivery, message, slug, n)
+        if delivery.redelivered and verdict.action is Action.NONE:
+            earlier = self._earlier(delivery, verdict, slug, n)
+            if earlier is not None:
+                return earlier
         if verdict.action is Action.REGISTER:
-            state.students[message.slug] = (message.name, 1)
-            state.registered.append((message.slug, message.name))
-        return Outcome(delivery, verdict, state.points(message.slug), message.slug)
-    verdict = checks.check_answer(message, state.known(message.slug, message.n), workshop)
-    if verdict.action is Action.SOLVE:
-        state.tasks[(message.slug, message.n)] = True
-        state.solved.append((message.slug, message.n))
-        state.add_point(message.slug)
-    return Outcome(delivery, verdict, state.points(message.slug), message.slug, message.n)
+            self.state.students[slug] = (message.name, 1)
+            self.state.registered.append((slug, message.name))
+        elif verdict.action is Action.SOLVE:
+            self.state.tasks[(slug, n)] = True
+            self.state.solved.append((slug, n))
+            name, points = self.state.students[slug]
+            self.state.students[slug] = (name, points + 1)
+        if verdict.kind in checks.MISSES:
+            self.session.charge(key, self.now)
+        reply = not wait or self.session.may_reply(key, self.now)  # a throttled reject is still copied
+        return Outcome(delivery, verdict, self.state.points(slug), slug, n, reply=reply)
+
+    def _verdict(self, delivery: Delivery, message, slug: str | None, n: int | None) -> Verdict:
+        if isinstance(message, Rejected):
+            return checks.rejection(str(message), exercise_of(delivery))
+        if isinstance(message, Registration):
+            return checks.check_registration(message, self.state.known(slug), self.workshop)
+        return checks.check_answer(message, self.state.known(slug, n), self.workshop)
+
+    def _earlier(self, delivery: Delivery, verdict: Verdict, slug: str | None, n: int | None) -> Outcome | None:
+        """The verdict this very message got before a crash, if the store has it."""
+        for row in self.previous.get(delivery.key, ()):
+            if row["id"] in self.claimed or (row["slug"], row["n"], row["exercise"]) != (slug, n, verdict.exercise):
+                continue
+            if row["kind"] == verdict.kind or row["kind"] == SCORED_BEFORE.get(verdict.kind):
+                self.claimed.add(row["id"])
+                earlier = Verdict(row["ok"], row["exercise"], row["points"], row["message"], reason=row["reason"],
+                                  kind=row["kind"])
+                return Outcome(delivery, earlier, row["total"], slug, n, replayed=True, recorded=False)
+        return None
 
 
-def parse_safely(delivery: Delivery) -> Registration | Answer | Rejected:
-    try:
-        return parse(delivery)
-    except Rejected as exc:
-        return exc
-    except Exception:  # a bug must cost one message, never the grader
-        log.exception("could not parse delivery %s", delivery.key)
-        return Rejected("the grader could not read this message")
+def _names(delivery: Delivery, message) -> tuple[str | None, int | None, str | None]:
+    """The student's id, the task's n, and whose allowance the message counts against."""
+    slug = getattr(message, "slug", None)
+    n = message.n if isinstance(message, Answer) else None
+    return slug, n, slug or (f"reply-to:{delivery.reply_to}" if delivery.reply_to else None)
 
 
-def grade_batch(store: Store, deliveries: list[Delivery]) -> list[Outcome]:
-    """Grade and record `deliveries` in one transaction, retried as a whole when another grader
-    changed the same students or tasks meanwhile. Returns an outcome per delivery, in order."""
-    messages = [parse_safely(delivery) for delivery in deliveries]
-    slugs = {m.slug for m in messages if not isinstance(m, Rejected)}
+def _throttled(session: Session, delivery: Delivery, message, now: float, total: int) -> Outcome | None:
+    """The "slow down" outcome if the message's student has no allowance left (rejects are still
+    judged: they must reach W.rejected)."""
+    slug, n, key = _names(delivery, message)
+    wait = session.wait(key, now)
+    if not wait or isinstance(message, Rejected):
+        return None
+    limiter = session.limiter
+    verdict = checks.throttled(exercise_of(delivery), wait, limiter.allowance, limiter.period)
+    return Outcome(delivery, verdict, total, slug, n, recorded=False, reply=session.may_reply(key, now))
+
+
+def grade_batch(store: Store, deliveries: list[Delivery], limiter: Limiter | None = None, *,
+                clock=time.monotonic) -> list[Outcome]:
+    """Grade and record `deliveries` in one transaction (retried as a whole when another grader
+    got in the way). Returns an outcome per delivery, in order. Messages of students already out
+    of allowance cost no database work at all."""
+    limiter = limiter if limiter is not None else Limiter(allowance=0)
+    messages = [parse(delivery) for delivery in deliveries]
+    early = limiter.session()
+    now = clock()
+    outcomes: list[Outcome | None] = [
+        _throttled(early, d, m, now, limiter.totals.get(getattr(m, "slug", None), 0)) for d, m in zip(deliveries, messages)]
+    early.commit()
+    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    if todo:
+        for i, outcome in zip(todo, _grade_in_store(store, [deliveries[i] for i in todo], [messages[i] for i in todo],
+                                                    limiter, clock)):
+            outcomes[i] = outcome
+    limiter.remember({o.slug: o.total for o in outcomes if o.slug and not o.replayed})
+    return outcomes
+
+
+def _grade_in_store(store: Store, deliveries: list[Delivery], messages: list, limiter: Limiter, clock) -> list[Outcome]:
+    slugs = {slug for slug in (getattr(m, "slug", None) for m in messages) if slug}
     pairs = {(m.slug, m.n) for m in messages if isinstance(m, Answer)}
+    digests = {d.key for d in deliveries if d.redelivered}
 
-    def work(tx: Transaction) -> list[Outcome]:
-        now = time.time()
-        previous = tx.previous({d.key for d in deliveries if d.redelivered})
-        state = State(tx.students(slugs), tx.tasks(pairs))
-        outcomes = [replay(d, previous[d.key]) if d.key in previous else judge(d, m, state, tx.workshop)
-                    for d, m in zip(deliveries, messages)]
-        for slug, name in state.registered:
-            tx.register(slug, name, now)
-        tx.solve(state.solved, now)
-        outcomes = _with_true_totals(outcomes, state, tx)
-        tx.record([_row(outcome, now) for outcome in outcomes if not outcome.replayed])
-        return outcomes
+    def work(tx: Transaction) -> tuple[list[Outcome], Session]:
+        loaded = tx.load(slugs, pairs, digests)
+        batch = Batch(State(loaded.students, loaded.tasks), tx.workshop, loaded.previous, limiter.session(), clock())
+        outcomes = [batch.judge(d, m) for d, m in zip(deliveries, messages)]
+        at = time.time()
+        tx.apply(batch.state.registered, batch.state.solved, [_row(o, at) for o in outcomes if o.recorded], at)
+        return outcomes, batch.session
 
-    return store.run_transaction(work)
+    outcomes, session = store.run_transaction(work)
+    session.commit()
+    return outcomes
 
 
-def _with_true_totals(outcomes: list[Outcome], state: State, tx: Transaction) -> list[Outcome]:
-    """Another grader may have added points to the same students since the batch was loaded; the
-    rows are ours now (updated, so locked), so read their real totals and shift ours to match."""
-    changed = {slug for slug, _ in state.solved}
-    drift = {slug: points - state.points(slug) for slug, (_, points) in tx.students(changed).items()}
-    if not any(drift.values()):
-        return outcomes
-    return [replace(o, total=o.total + drift[o.slug]) if not o.replayed and drift.get(o.slug) else o
-            for o in outcomes]
-
-
-def replay(delivery: Delivery, previous: dict) -> Outcome:
-    """A redelivered message whose verdict was recorded before the grader died: the same again."""
-    verdict = Verdict(previous["ok"], previous["exercise"], previous["points"], previous["message"],
-                      reason=previous["reason"])
-    return Outcome(delivery, verdict, previous["total"], previous["slug"], previous["n"], replayed=True)
-
-
-def _row(outcome: Outcome, now: float) -> dict:
+def _row(outcome: Outcome, at: float) -> dict:
     verdict = outcome.verdict
-    return {"delivery": outcome.delivery.key, "exercise": verdict.exercise, "slug": outcome.slug,
-            "n": outcome.n, "ok": verdict.ok, "points": verdict.points, "total": outcome.total,
-            "message": verdict.message, "reason": verdict.reason, "at": now}
+    return {"digest": outcome.delivery.key, "kind": verdict.kind, "exercise": verdict.exercise,
+            "slug": outcome.slug, "n": outcome.n, "ok": verdict.ok, "points": verdict.points, "total": outcome.total,
+            "message": verdict.message, "reason": verdict.reason, "at": at}

@@ -1,7 +1,8 @@
 """Where the scores are kept: SQLite by default, PostgreSQL when several graders share the work.
 
-Every write that scores is conditional (`INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... WHERE
-solved_at IS NULL`), so that competing graders and redelivered messages never score twice.
+The grader's batch is one transaction with one read (`Transaction.load`: the students it names,
+locked on PostgreSQL, their tasks, and the earlier verdicts of redelivered messages) and one
+write (`Transaction.apply`). The tables are in `grader.live.tables`.
 """
 
 from __future__ import annotations
@@ -10,65 +11,19 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import (
-    Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, bindparam, case,
-    create_engine, event, func, insert, select, text, update,
-)
+from sqlalchemy import bindparam, case, create_engine, event, func, inspect, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from grader.errors import StoreUnavailable
-
+from grader.live.tables import SCHEMA, VERDICT_FIELDS, metadata, schema, students, tasks, verdicts
 
 log = logging.getLogger(__name__)
 DEFAULT_STORE = "sqlite:///workshop.sqlite"
-
-metadata = MetaData()
-
-students = Table(
-    "students", metadata,
-    Column("workshop", String(64), primary_key=True),
-    Column("slug", String(64), primary_key=True),
-    Column("name", String(64), nullable=False),
-    Column("registered_at", Float, nullable=False),
-    Column("register_points", Integer, nullable=False, default=0),
-    Column("fibonacci_points", Integer, nullable=False, default=0),
-    Column("points", Integer, nullable=False, default=0),
-    Column("reached_at", Float, nullable=False),  # when `points` was reached: ties go to the earliest
-)
-
-tasks = Table(
-    "tasks", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("workshop", String(64), nullable=False),
-    Column("slug", String(64), nullable=False),
-    Column("n", Integer, nullable=False),
-    Column("message_id", String(64), nullable=False),
-    Column("dealt_at", Float, nullable=False),
-    Column("solved_at", Float),
-    UniqueConstraint("workshop", "slug", "n", name="one_task_per_n"),
-)
-
-verdicts = Table(
-    "verdicts", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("workshop", String(64), nullable=False),
-    Column("delivery", String(64), nullable=False),  # identifies a message across redeliveries
-    Column("exercise", String(16), nullable=False),
-    Column("slug", String(64)),
-    Column("n", Integer),
-    Column("ok", Boolean, nullable=False),
-    Column("points", Integer, nullable=False),
-    Column("total", Integer, nullable=False),
-    Column("message", Text, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("at", Float, nullable=False),
-    Index("verdicts_by_delivery", "workshop", "delivery"),
-    Index("verdicts_by_student", "workshop", "slug", "points"),
-)
+RETRYABLE = ("deadlock detected", "could not serialize", "database is locked")
 
 
 def engine_for(url: str) -> Engine:
@@ -90,12 +45,8 @@ def _sqlite_pragmas(dbapi_connection, record) -> None:
     cursor.close()
 
 
-def _insert(engine: Engine, table: Table):
-    dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
-    return dialect.insert(table)
-
-
-RETRYABLE = ("deadlock detected", "could not serialize", "database is locked")
+class Conflict(Exception):
+    """Another grader changed what this transaction decided on; roll back and decide again."""
 
 
 class Store:
@@ -107,7 +58,8 @@ class Store:
         except (ArgumentError, ImportError) as exc:
             raise StoreUnavailable(f"{url!r} is not a store URL ({exc}); use sqlite:///workshop.sqlite or "
                                    "postgresql://user@host/database") from exc
-        marker = "?" if self.engine.dialect.name == "sqlite" else "%s"
+        self.postgres = self.engine.dialect.name == "postgresql"
+        marker = "%s" if self.postgres else "?"
         self.insert_verdict_sql = (f"INSERT INTO verdicts (workshop, {', '.join(VERDICT_FIELDS)}) "
                                    f"VALUES ({', '.join([marker] * (len(VERDICT_FIELDS) + 1))})")
         try:
@@ -118,10 +70,18 @@ class Store:
 
     def _create_tables(self) -> None:
         with self.engine.begin() as connection:
-            if self.engine.dialect.name == "postgresql":
-                # Two graders starting together must not both create the tables.
+            if self.postgres:  # two graders starting together must not both create the tables
                 connection.execute(text("SELECT pg_advisory_xact_lock(4242)"))
+            existing = set(inspect(connection).get_table_names())
+            if "students" in existing and "workshop_schema" not in existing or \
+                    "workshop_schema" in existing and connection.scalar(select(schema.c.version)) != SCHEMA:
+                raise StoreUnavailable(
+                    f"the score store {self.engine.url.render_as_string()} was made by another version of the "
+                    "workshop; give --store a new one (for example sqlite:///workshop-2.sqlite) or move the old "
+                    "file away")
             metadata.create_all(connection, checkfirst=True)
+            if "workshop_schema" not in existing:
+                connection.execute(insert(schema).values(version=SCHEMA))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -133,7 +93,7 @@ class Store:
 
     def run_transaction(self, work, *, attempts: int = 10):
         """`work(transaction)` in a transaction, retried when the database asks for it (a deadlock
-        between competing graders, a locked SQLite file)."""
+        between competing graders, a locked SQLite file) or `work` raised `Conflict`."""
         for attempt in range(1, attempts + 1):
             try:
                 with self.transaction() as tx:
@@ -159,7 +119,8 @@ class Store:
             return [tuple(row) for row in connection.execute(query)]
 
     def open_tasks(self) -> dict[str, tuple[int, int]]:
-        """{slug: (tasks dealt, tasks not yet solved)} for every registered student."""
+        """{slug: (tasks dealt, tasks not yet solved)} for every registered student; a task recorded
+        but not yet confirmed by the broker counts as dealt (`unpublished` finds it again)."""
         unsolved = func.coalesce(func.sum(case((tasks.c.solved_at.is_(None), 1), else_=0)), 0)
         query = (select(students.c.slug, func.count(tasks.c.id), unsolved)
                  .select_from(students.outerjoin(tasks, (tasks.c.workshop == students.c.workshop)
@@ -173,32 +134,45 @@ class Store:
         with self.engine.connect() as connection:
             return set(connection.scalars(query))
 
-    def add_tasks(self, slug: str, dealt: dict[int, str], at: float) -> None:
-        """Record tasks `{n: message_id}` as dealt to `slug`."""
-        rows = [{"workshop": self.workshop, "slug": slug, "n": n, "message_id": mid, "dealt_at": at}
-                for n, mid in dealt.items()]
+    def add_tasks(self, slug: str, dealt: dict[int, str], at: float, *, published: bool = False) -> None:
+        """Record tasks `{n: message_id}` as dealt to `slug` (not yet published, unless `published`)."""
+        rows = [{"workshop": self.workshop, "slug": slug, "n": n, "message_id": mid, "dealt_at": at,
+                 "published_at": at if published else None} for n, mid in dealt.items()]
         with self.engine.begin() as connection:
             connection.execute(insert(tasks), rows)
 
-    def remove_tasks(self, slug: str, ns: list[int]) -> None:
-        """Forget tasks that could not be delivered (never while they could have been answered)."""
+    def mark_published(self, slug: str, ns: list[int], at: float) -> None:
         with self.engine.begin() as connection:
-            connection.execute(tasks.delete().where(
-                tasks.c.workshop == self.workshop, tasks.c.slug == slug, tasks.c.n.in_(ns),
-                tasks.c.solved_at.is_(None)))
+            connection.execute(update(tasks).where(tasks.c.workshop == self.workshop, tasks.c.slug == slug,
+                                                   tasks.c.n.in_(ns)).values(published_at=at))
+
+    def unpublished(self, older_than: float) -> dict[str, dict[int, str]]:
+        """Tasks recorded before `older_than` whose publishing was never confirmed (a dealer died
+        in between): {slug: {n: message_id}}."""
+        query = select(tasks.c.slug, tasks.c.n, tasks.c.message_id).where(
+            tasks.c.workshop == self.workshop, tasks.c.published_at.is_(None), tasks.c.solved_at.is_(None),
+            tasks.c.dealt_at < older_than)
+        found: dict[str, dict[int, str]] = {}
+        with self.engine.connect() as connection:
+            for slug, n, message_id in connection.execute(query):
+                found.setdefault(slug, {})[n] = message_id
+        return found
 
 
-VERDICT_FIELDS = ("delivery", "exercise", "slug", "n", "ok", "points", "total", "message", "reason", "at")
+@dataclass
+class Loaded:
+    """What one batch's verdicts depend on, read in one go at the start of its transaction."""
 
-
-class Conflict(Exception):
-    """Another grader changed what this transaction decided on; roll back and decide again."""
+    students: dict[str, tuple[str, int]]  # slug -> (name, points)
+    tasks: dict[tuple[str, int], bool]  # (slug, n) -> solved
+    previous: dict[str, list[dict]] = field(default_factory=dict)  # digest -> earlier verdict rows, oldest first
 
 
 # The grader's statements, built once: on its per-message path, building SQLAlchemy expressions
 # would cost more than running them.
 _STUDENTS = select(students.c.slug, students.c.name, students.c.points).where(
-    students.c.workshop == bindparam("b_workshop"), students.c.slug.in_(bindparam("b_slugs", expanding=True)))
+    students.c.workshop == bindparam("b_workshop"), students.c.slug.in_(bindparam("b_slugs", expanding=True))
+).order_by(students.c.slug)
 _TASKS = select(tasks.c.slug, tasks.c.n, tasks.c.solved_at).where(
     tasks.c.workshop == bindparam("b_workshop"), tasks.c.slug.in_(bindparam("b_slugs", expanding=True)),
     tasks.c.n.in_(bindparam("b_ns", expanding=True)))
@@ -214,8 +188,9 @@ _ADD_POINTS = (
     .values(fibonacci_points=students.c.fibonacci_points + bindparam("b_points"),
             points=students.c.points + bindparam("b_points"), reached_at=bindparam("b_at"))
 )
-_PREVIOUS_VERDICTS = select(verdicts).where(
-    verdicts.c.workshop == bindparam("b_workshop"), verdicts.c.delivery.in_(bindparam("b_keys", expanding=True))
+_TAKE_SQLITE_LOCK = update(schema).values(version=schema.c.version)
+_PREVIOUS = select(verdicts).where(
+    verdicts.c.workshop == bindparam("b_workshop"), verdicts.c.digest.in_(bindparam("b_digests", expanding=True))
 ).order_by(verdicts.c.id)
 
 
@@ -230,24 +205,40 @@ class Transaction:
     def workshop(self) -> str:
         return self.store.workshop
 
-    def students(self, slugs: set[str]) -> dict[str, tuple[str, int]]:
-        """{slug: (name, points)} of those of `slugs` who registered."""
-        if not slugs:
-            return {}
-        rows = self.connection.execute(_STUDENTS, {"b_workshop": self.workshop, "b_slugs": sorted(slugs)})
-        return {row.slug: (row.name, row.points) for row in rows}
+    def load(self, slugs: set[str], pairs: set[tuple[str, int]], digests: set[str]) -> Loaded:
+        """The students of `slugs` (locked until the commit on PostgreSQL, so that nobody else
+        changes their points meanwhile), the dealt tasks among `pairs`, and the verdicts already
+        recorded for `digests`."""
+        loaded = Loaded({}, {})
+        if not self.store.postgres:  # take SQLite's write lock now: nobody writes between this read and ours
+            self.connection.execute(_TAKE_SQLITE_LOCK)
+        if slugs:
+            query = _STUDENTS.with_for_update() if self.store.postgres else _STUDENTS
+            rows = self.connection.execute(query, {"b_workshop": self.workshop, "b_slugs": sorted(slugs)})
+            loaded.students = {row.slug: (row.name, row.points) for row in rows}
+        if pairs:
+            rows = self.connection.execute(_TASKS, {"b_workshop": self.workshop,
+                                                    "b_slugs": sorted({s for s, _ in pairs}),
+                                                    "b_ns": sorted({n for _, n in pairs})})
+            loaded.tasks = {(row.slug, row.n): row.solved_at is not None for row in rows if (row.slug, row.n) in pairs}
+        if digests:
+            rows = self.connection.execute(_PREVIOUS, {"b_workshop": self.workshop, "b_digests": sorted(digests)})
+            for row in rows.mappings():
+                loaded.previous.setdefault(row["digest"], []).append(dict(row))
+        return loaded
 
-    def tasks(self, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], bool]:
-        """{(slug, n): solved} for those of `pairs` that were dealt."""
-        if not pairs:
-            return {}
-        rows = self.connection.execute(_TASKS, {"b_workshop": self.workshop, "b_slugs": sorted({s for s, _ in pairs}),
-                                                "b_ns": sorted({n for _, n in pairs})})
-        return {(row.slug, row.n): row.solved_at is not None for row in rows if (row.slug, row.n) in pairs}
+    def apply(self, registered: list[tuple[str, str]], solved: list[tuple[str, int]], rows: list[dict],
+              at: float) -> None:
+        """Write what a batch decided: new students, solved tasks with their points, verdict rows."""
+        for slug, name in registered:
+            self.register(slug, name, at)
+        self.solve(solved, at)
+        self.record(rows)
 
     def register(self, slug: str, name: str, at: float) -> None:
         """Add the student with their registration point; `Conflict` if someone was quicker."""
-        statement = _insert(self.store.engine, students).values(
+        dialect = postgresql if self.store.postgres else sqlite
+        statement = dialect.insert(students).values(
             workshop=self.workshop, slug=slug, name=name, registered_at=at, register_points=1,
             fibonacci_points=0, points=1, reached_at=at,
         ).on_conflict_do_nothing().returning(students.c.slug)
@@ -267,22 +258,9 @@ class Transaction:
         self.connection.execute(_ADD_POINTS, [{"b_workshop": self.workshop, "b_slug": slug, "b_points": points,
                                                "b_at": at} for slug, points in sorted(per_student.items())])
 
-    def previous(self, deliveries: set[str]) -> dict[str, dict]:
-        """The verdicts already recorded for these deliveries (redelivered messages), by delivery."""
-        if not deliveries:
-            return {}
-        rows = self.connection.execute(_PREVIOUS_VERDICTS, {"b_workshop": self.workshop,
-                                                            "b_keys": sorted(deliveries)}).mappings()
-        found: dict[str, dict] = {}
-        for row in rows:
-            found.setdefault(row["delivery"], dict(row))
-        return found
-
     def record(self, rows: list[dict]) -> None:
-        """Add verdict rows (keys: delivery, exercise, slug, n, ok, points, total, message, reason, at).
-
-        Straight to the driver: for hundreds of rows per batch, SQLAlchemy's parameter handling
-        would cost more than the insert."""
+        """Add verdict rows (keys: `tables.VERDICT_FIELDS`). Straight to the driver: for hundreds of
+        rows per batch, SQLAlchemy's parameter handling would cost more than the insert."""
         if rows:
             self.connection.exec_driver_sql(self.store.insert_verdict_sql,
                                             [(self.workshop, *map(row.__getitem__, VERDICT_FIELDS)) for row in rows])

@@ -17,6 +17,7 @@ import pytest
 from grader import names
 from grader.live.consumer import Grader
 from grader.live.dealer import Dealer
+from grader.live.identity import student_id
 from grader.settings import Settings
 from grader.live.store import Store
 
@@ -36,14 +37,15 @@ def store(tmp_path, settings):
     made.close()
 
 
-def start_grader(settings, store, *, swallow: type[Exception] | None = None, **kwargs):
-    """A grader running in a thread, consuming; `swallow` is an exception that may end it."""
+def start_grader(settings, store, *, swallow: type[BaseException] | None = None, **kwargs):
+    """A grader running in a thread, consuming; `swallow` is an exception that may end it (tests
+    raise it to stand for the process dying)."""
     grader = Grader(settings, store, **kwargs)
 
     def run():
         try:
             grader.run()
-        except Exception as exc:
+        except BaseException as exc:
             if swallow is None or not isinstance(exc, swallow):
                 raise
 
@@ -71,7 +73,7 @@ class Student:
 
     def __init__(self, url: str, name: str = "Ada Lovelace"):
         self.name = name
-        self.slug = names.slugify(name)
+        self.slug = student_id(name)
         self.connection = pika.BlockingConnection(pika.URLParameters(url))
         self.channel = self.connection.channel()
         self.replies = self.channel.queue_declare(queue="", exclusive=True).method.queue

@@ -10,7 +10,7 @@ from kombu import Producer
 
 from grader import names
 from grader.live.checks import fibonacci
-from grader.live.consumer import REASON_HEADER
+from grader.live.replies import KEEP_BYTES, REASON_HEADER
 from grader.live.dealer import deal
 from grader.live.standings import leaderboard
 from tests.live.fixtures import WORKSHOP
@@ -94,7 +94,9 @@ def test_protocol_breakers_are_dead_lettered_with_the_reason_and_answered(grader
     assert feedback["ok"] is False and reason in feedback["message"]
     method, properties, rejected = student.channel.basic_get(names.rejected_queue(WORKSHOP), auto_ack=True)
     assert method is not None, "nothing arrived in summercamp.rejected"
-    assert rejected == body
+    assert rejected == body[:KEEP_BYTES]  # a big body is cut: W.rejected stays small
+    assert properties.headers["x-original-bytes"] == len(body)
+    assert properties.headers.get("x-truncated", False) == (len(body) > KEEP_BYTES)
     assert reason in properties.headers[REASON_HEADER]
     assert properties.headers["x-original-queue"] == queue
     assert points(store, "ada-lovelace") == 1  # nothing lost, nothing gained

@@ -14,6 +14,7 @@ import pytest
 
 from grader import names
 from grader.live.checks import fibonacci
+from grader.live.identity import student_id
 from grader.live.standings import leaderboard
 from grader.live.store import Store, count_verdicts
 from tests.live.fixtures import WORKSHOP, wait_for_consumers
@@ -25,7 +26,8 @@ GRADE_TIMEOUT = 180
 
 def grader_process(settings, store_url, log):
     env = dict(os.environ, RABBITMQ_URL=settings.rabbitmq_url)
-    return subprocess.Popen([sys.executable, "-m", "grader", "grade", "--store", store_url, "--workshop", WORKSHOP],
+    return subprocess.Popen([sys.executable, "-m", "grader", "grade", "--store", store_url, "--workshop", WORKSHOP,
+                             "--allowance", "0"],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -35,9 +37,9 @@ def test_two_graders_on_one_postgres_store_grade_10000_answers_exactly(settings,
     students = [f"Student {i:03d}" for i in range(STUDENTS)]
     with store.transaction() as tx:
         for name in students:
-            tx.register(names.slugify(name), name, time.time())
+            tx.register(student_id(name), name, time.time())
     for name in students:
-        store.add_tasks(names.slugify(name), {5 + t: f"task-{t}" for t in range(TASKS)}, time.time())
+        store.add_tasks(student_id(name), {5 + t: f"task-{t}" for t in range(TASKS)}, time.time(), published=True)
 
     answers = []
     for name in students:
