@@ -12,9 +12,10 @@ run: $(STAMP)  ## the workshop: broker check, JupyterLab with the course
 test: $(STAMP)  ## the whole test suite against a real broker
 	$(BIN)/pytest $(ARGS)
 
-bench: $(STAMP)  ## grader throughput and page latency, each beside a baseline
+bench: $(STAMP)  ## grader throughput, page latency and a flood, each beside a baseline
 	$(BIN)/python -m benchmarks.grader_throughput
 	$(BIN)/python -m benchmarks.leaderboard_latency
+	$(BIN)/python -m benchmarks.flood
 
 release: $(STAMP)  ## rebuild notebooks/ from course/source
 	$(BIN)/workshop release

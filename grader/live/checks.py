@@ -6,6 +6,7 @@ right value.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 
@@ -123,8 +124,13 @@ def rejection(reason: str, exercise: str) -> Verdict:
 
 
 def throttled(exercise: str, wait: float, allowance: int, period: float) -> Verdict:
+    return _throttled(exercise, max(1, round(wait)), allowance, period)
+
+
+@functools.lru_cache(maxsize=1024)  # a flood asks for the same few verdicts thousands of times
+def _throttled(exercise: str, seconds: int, allowance: int, period: float) -> Verdict:
     return Verdict(
         False, exercise, 0,
         f"Slow down: you sent more than {allowance} messages that scored nothing within {period:.0f} s. "
-        f"This one was not graded; send it again in {max(1, round(wait))} s.", kind=Kind.THROTTLED,
+        f"This one was not graded; send it again in {seconds} s.", kind=Kind.THROTTLED,
     )

@@ -67,11 +67,10 @@ def from_pika(queue: str, method, properties, body: bytes) -> Delivery:
 
 def digest(queue: str, body: bytes, properties) -> str:
     """sha256 of the queue, the body and every property but the broker's own redelivery headers."""
-    values = [getattr(properties, name, None) for name in _IDENTITY]
     headers = properties.headers
     if isinstance(headers, dict):
         headers = {key: value for key, value in headers.items() if key not in BROKER_HEADERS} or None
-    values.append(_canonical(headers))
+    values = (*map(properties.__dict__.get, _IDENTITY), _canonical(headers) if headers else None)
     summary = hashlib.sha256(queue.encode("utf-8", "surrogateescape") + b"\0" + body + b"\0")
     summary.update(repr(values).encode("utf-8", "backslashreplace"))
     return summary.hexdigest()

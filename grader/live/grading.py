@@ -113,10 +113,12 @@ class Batch:
 
     def judge(self, delivery: Delivery, message: Registration | Answer | Rejected) -> Outcome:
         slug, n, key = _names(delivery, message)
-        throttled = _throttled(self.session, delivery, message, self.now, self.state.points(slug))
-        if throttled is not None:
-            return throttled
-        wait = self.session.wait(key, self.now)
+        wait = 0.0
+        if key in self.session.changed:  # allowance used up in this very batch (before it, see grade_batch)
+            throttled = _throttled(self.session, delivery, message, self.now, self.state.points(slug))
+            if throttled is not None:
+                return throttled
+            wait = self.session.wait(key, self.now)
         verdict = self._verdict(delivery, message, slug, n)
         if delivery.redelivered and verdict.action is Action.NONE:
             earlier = self._earlier(delivery, verdict, slug, n)

@@ -46,8 +46,11 @@ def rejected_copy(outcome) -> tuple[bytes, pika.BasicProperties]:
         headers["x-truncated"] = True
     if delivery.unreadable:
         headers["x-unreadable-properties"] = delivery.unreadable
+    correlation_id = delivery.correlation_id
+    if isinstance(correlation_id, bytes):  # not UTF-8: a header keeps it, where the management UI can show it
+        headers["x-original-correlation-id"], correlation_id = correlation_id, None
     properties = pika.BasicProperties(headers=headers, delivery_mode=pika.DeliveryMode.Persistent,
-                                      message_id=delivery.message_id, correlation_id=delivery.correlation_id,
+                                      message_id=delivery.message_id, correlation_id=correlation_id,
                                       reply_to=delivery.reply_to)
     return delivery.body[:KEEP_BYTES], properties
 

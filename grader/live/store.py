@@ -59,9 +59,15 @@ class Store:
             raise StoreUnavailable(f"{url!r} is not a store URL ({exc}); use sqlite:///workshop.sqlite or "
                                    "postgresql://user@host/database") from exc
         self.postgres = self.engine.dialect.name == "postgresql"
-        marker = "%s" if self.postgres else "?"
+        # The grader's writes go straight to the driver: for hundreds of rows per batch,
+        # SQLAlchemy's handling of each row's parameters would cost more than the writes.
+        mark = "%s" if self.postgres else "?"
         self.insert_verdict_sql = (f"INSERT INTO verdicts (workshop, {', '.join(VERDICT_FIELDS)}) "
-                                   f"VALUES ({', '.join([marker] * (len(VERDICT_FIELDS) + 1))})")
+                                   f"VALUES ({', '.join([mark] * (len(VERDICT_FIELDS) + 1))})")
+        self.claim_task_sql = (f"UPDATE tasks SET solved_at = {mark} WHERE workshop = {mark} AND slug = {mark} "
+                               f"AND n = {mark} AND solved_at IS NULL")
+        self.add_points_sql = (f"UPDATE students SET fibonacci_points = fibonacci_points + {mark}, "
+                               f"points = points + {mark}, reached_at = {mark} WHERE workshop = {mark} AND slug = {mark}")
         try:
             self._create_tables()
         except OperationalError as exc:
@@ -176,18 +182,6 @@ _STUDENTS = select(students.c.slug, students.c.name, students.c.points).where(
 _TASKS = select(tasks.c.slug, tasks.c.n, tasks.c.solved_at).where(
     tasks.c.workshop == bindparam("b_workshop"), tasks.c.slug.in_(bindparam("b_slugs", expanding=True)),
     tasks.c.n.in_(bindparam("b_ns", expanding=True)))
-_CLAIM_TASK = (
-    update(tasks)
-    .where(tasks.c.workshop == bindparam("b_workshop"), tasks.c.slug == bindparam("b_slug"),
-           tasks.c.n == bindparam("b_n"), tasks.c.solved_at.is_(None))
-    .values(solved_at=bindparam("b_at"))
-)
-_ADD_POINTS = (
-    update(students)
-    .where(students.c.workshop == bindparam("b_workshop"), students.c.slug == bindparam("b_slug"))
-    .values(fibonacci_points=students.c.fibonacci_points + bindparam("b_points"),
-            points=students.c.points + bindparam("b_points"), reached_at=bindparam("b_at"))
-)
 _TAKE_SQLITE_LOCK = update(schema).values(version=schema.c.version)
 _PREVIOUS = select(verdicts).where(
     verdicts.c.workshop == bindparam("b_workshop"), verdicts.c.digest.in_(bindparam("b_digests", expanding=True))
@@ -249,18 +243,17 @@ class Transaction:
         """Mark these open tasks solved and add their points; `Conflict` if one was no longer open."""
         if not solved:
             return
-        keys = [{"b_workshop": self.workshop, "b_slug": slug, "b_n": n, "b_at": at} for slug, n in solved]
-        if self.connection.execute(_CLAIM_TASK, keys).rowcount != len(solved):
+        claims = [(at, self.workshop, slug, n) for slug, n in solved]
+        if self.connection.exec_driver_sql(self.store.claim_task_sql, claims).rowcount != len(solved):
             raise Conflict("a task was scored meanwhile")
         per_student: dict[str, int] = {}
         for slug, _n in solved:
             per_student[slug] = per_student.get(slug, 0) + 1
-        self.connection.execute(_ADD_POINTS, [{"b_workshop": self.workshop, "b_slug": slug, "b_points": points,
-                                               "b_at": at} for slug, points in sorted(per_student.items())])
+        self.connection.exec_driver_sql(self.store.add_points_sql, [(points, points, at, self.workshop, slug)
+                                                                    for slug, points in sorted(per_student.items())])
 
     def record(self, rows: list[dict]) -> None:
-        """Add verdict rows (keys: `tables.VERDICT_FIELDS`). Straight to the driver: for hundreds of
-        rows per batch, SQLAlchemy's parameter handling would cost more than the insert."""
+        """Add verdict rows (keys: `tables.VERDICT_FIELDS`)."""
         if rows:
             self.connection.exec_driver_sql(self.store.insert_verdict_sql,
                                             [(self.workshop, *map(row.__getitem__, VERDICT_FIELDS)) for row in rows])
