@@ -118,8 +118,8 @@ def main() -> None:
             graded.append(grader_run(settings, store, len(bodies)))
             store.close()
         print(f"  round {round_}: bare loop {bare[-1]:7.0f}/s   bare, acks by 100 {tuned[-1]:7.0f}/s   "
-              f"grader {graded[-1]:7.0f}/s (after its first {CAREFUL}, one at a time, in "
-              f"{grader_run.careful_seconds:.2f} s)")
+              f"grader {graded[-1]:7.0f}/s (from its answer {CAREFUL} on; the first {CAREFUL}, connecting "
+              f"included, took {grader_run.careful_seconds:.2f} s)")
     b, t, g = statistics.median(bare), statistics.median(tuned), statistics.median(graded)
     print(f"median: grader {g:.0f} answers/s (verified, committed, acked); bare loop {b:.0f}/s, "
           f"ratio {g / b:.2f}; bare loop acking by 100 {t:.0f}/s, ratio {g / t:.2f}")
