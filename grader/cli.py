@@ -10,12 +10,14 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from grader import accounts, broker, course, doctor, paths, serve, stack
+from grader.errors import WorkshopError
 from grader.live import dealer, demo, fairness
 from grader.live.consumer import Grader
-from grader.errors import WorkshopError
-from grader.settings import ENVIRONMENT, Settings
 from grader.live.store import DEFAULT_STORE, Store
+from grader.settings import ENVIRONMENT, Settings
 
 
 def _broker_flags(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +35,21 @@ def _live_flags(parser: argparse.ArgumentParser) -> None:
                              "postgresql://... to share it between graders)")
 
 
+def _at_least(lowest, kind=int):
+    """An argparse type: a number of `kind`, at least `lowest`."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"{text} is less than {lowest}")
+        return value
+    return parse
+
+
 def _allowance_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--allowance", type=int, default=fairness.ALLOWANCE, metavar="N",
+    parser.add_argument("--allowance", type=_at_least(0), default=fairness.ALLOWANCE, metavar="N",
                         help=f"messages that score nothing (wrong, repeated, rejected) a student may send per minute "
                              f"before theirs are not graded for a while (default {fairness.ALLOWANCE}; 0: no limit)")
 
@@ -65,13 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     _live_flags(serve)
     serve.add_argument("--port", type=int, default=8000, help="the leaderboard's port (default 8000)")
     serve.add_argument("--ip", default="127.0.0.1", help="address the leaderboard listens on (0.0.0.0: the room)")
-    serve.add_argument("--deal-on-register", type=int, default=3, metavar="K",
+    serve.add_argument("--deal-on-register", type=_at_least(0), default=3, metavar="K",
                        help="tasks dealt to each student when they register (default 3, 0: none)")
-    serve.add_argument("--keep-open", type=int, default=0, metavar="K",
+    serve.add_argument("--keep-open", type=_at_least(0), default=0, metavar="K",
                        help="keep every student supplied with K unsolved tasks (default 0: off)")
-    serve.add_argument("--deal-every", type=float, default=0, metavar="SECONDS",
+    serve.add_argument("--deal-every", type=_at_least(0, float), default=0, metavar="SECONDS",
                        help="deal --deal-count more tasks to everyone this often (default 0: never)")
-    serve.add_argument("--deal-count", type=int, default=1, metavar="K", help="tasks per --deal-every round")
+    serve.add_argument("--deal-count", type=_at_least(1), default=1, metavar="K", help="tasks per --deal-every round")
     _allowance_flag(serve)
 
     grade = commands.add_parser("grade", help="the grader alone; run several side by side on one --store")
@@ -80,21 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     dealing = commands.add_parser("deal", help="deal Fibonacci tasks to every registered student")
     _live_flags(dealing)
-    dealing.add_argument("--count", type=int, default=1, metavar="K", help="tasks per student (default 1)")
-    dealing.add_argument("--every", type=float, default=0, metavar="SECONDS",
+    dealing.add_argument("--count", type=_at_least(1), default=1, metavar="K", help="tasks per student (default 1)")
+    dealing.add_argument("--every", type=_at_least(0, float), default=0, metavar="SECONDS",
                          help="keep dealing K tasks this often until Ctrl+C")
 
     demo = commands.add_parser("demo", help="a simulated class that fills the leaderboard")
     _live_flags(demo)
-    demo.add_argument("--students", type=int, default=12, metavar="N", help="how many (default 12)")
-    demo.add_argument("--duration", type=float, default=120, metavar="SECONDS",
+    demo.add_argument("--students", type=_at_least(1), default=12, metavar="N", help="how many (default 12)")
+    demo.add_argument("--duration", type=_at_least(0, float), default=120, metavar="SECONDS",
                       help="how long (default 120; 0: until Ctrl+C)")
     demo.add_argument("--seed", type=int, help="for a repeatable class")
 
     accounts = commands.add_parser("accounts", help="an account and a vhost per student on one broker")
     _broker_flags(accounts)
     accounts.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
-    accounts.add_argument("--count", type=int, required=True, metavar="N", help="how many students")
+    accounts.add_argument("--count", type=_at_least(1), required=True, metavar="N", help="how many students")
     accounts.add_argument("--prefix", default="student", help="user names are <prefix>01, <prefix>02, ...")
     accounts.add_argument("--delete", action="store_true", help="remove those accounts and their vhosts")
 
@@ -115,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except WorkshopError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:  # the score store went away under a command
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"error: the score store failed ({reason}); check --store and try again", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -7,10 +7,10 @@ and the batch acked. A crash before the ack means redelivery, and grading is ide
 What keeps one message from stopping the class:
 - properties are read as untrusted data (`envelope`), and pika's decoding of them cannot fail
   (`wire`); a grading bug costs one message, which is rejected;
-- every connection takes one message at a time while what it gets was delivered before (the
-  unacked messages of a connection that broke come back first), then `PREFETCH` at once: a
-  message that breaks connections is then the only one in flight when it does, and the broker
-  dead-letters it after `queues.POISON_LIMIT` tries, alone;
+- every connection takes one message at a time (from each queue) while what it gets was
+  delivered before (the unacked messages of a connection that broke come back first), then
+  `PREFETCH` at once: a message that breaks connections is then all but alone in flight when it
+  does, and the broker dead-letters it after `queues.POISON_LIMIT` tries;
 - the store going away holds the batch and retries it: the connection stays, the messages keep
   their delivery counts;
 - direct reply-to replies go out on a connection of their own (`replies.DirectReplies`);
@@ -23,11 +23,13 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 
 import pika
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, InternalError, OperationalError
 
 from grader import broker, names
+from grader.errors import WorkshopError
 from grader.live import queues, replies, wire
 from grader.live.checks import rejection
 from grader.live.envelope import Delivery, from_pika
@@ -39,12 +41,14 @@ from grader.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PREFETCH = 1000  # unacked messages the broker may send ahead (two batches: one arrives while one is graded)
+PREFETCH = 600  # unacked messages per queue the broker may send ahead: a batch, and the next one arriving
 CAREFUL = PREFETCH  # at most this many redelivered messages are settled one at a time after a (re)connect
 MAX_BATCH = 500  # messages graded in one transaction
 REASON_HEADER = replies.REASON_HEADER
 LINGER, LINGER_STEP = 0.02, 0.002  # seconds a batch may wait to fill up; seconds to wait for the next message
-STORE_ERRORS = (OperationalError, Conflict)  # the store is away or busy: hold the batch and try again
+# The store is away, busy, read-only or broken: hold the batch and try again. (A DataError, an
+# IntegrityError or a ProgrammingError is about the messages, or a bug: those are isolated.)
+STORE_ERRORS = (OperationalError, InterfaceError, InternalError, Conflict)
 
 
 class Grader:
@@ -88,7 +92,10 @@ class Grader:
                 pending.append(from_pika(queue, method, properties, body))
             except Exception:  # noqa: BLE001 - never lose the delivery tag: reject the message instead
                 log.exception("could not read a message's envelope")
-                pending.append(Delivery(queue, b"", tag=method.delivery_tag, unreadable="the envelope"))
+                pending.append(Delivery(queue, b"", tag=method.delivery_tag, unreadable="the envelope",
+                                        digest=f"unreadable-envelope-{uuid.uuid4().hex}"))
+
+        cancelled: list[str] = []
 
         def start(prefetch: int) -> None:
             channel.basic_qos(prefetch_count=prefetch)  # applies to the consumers started after it
@@ -96,12 +103,17 @@ class Grader:
             for queue in (names.REGISTER_QUEUE, names.results_queue(self.workshop)):
                 consumers[channel.basic_consume(queue=queue, on_message_callback=on_message)] = queue
 
+        # The broker cancels a consumer whose queue was deleted: start again, declaring it anew.
+        channel.add_on_cancel_callback(lambda frame: cancelled.append(frame.method.consumer_tag))
         careful = CAREFUL  # redelivered messages still to settle one at a time
         start(1 if careful > 0 else PREFETCH)
         log.info("grader consuming from %s", ", ".join(consumers.values()))
         self.consuming.set()
         while not self.stopping.is_set():
             connection.process_data_events(time_limit=0 if pending else 0.2)
+            if cancelled and not pending:
+                raise WorkshopError(f"the broker cancelled the grader's consumer of {consumers.get(cancelled[0])} "
+                                    "(was the queue deleted?)")
             if not pending:
                 continue
             _fill(connection, pending)
@@ -129,7 +141,7 @@ class Grader:
         for delay in hold_delays():
             try:
                 return self._grade_isolating(batch)
-            except STORE_ERRORS as exc:
+            except (DBAPIError, Conflict) as exc:  # what _grade_isolating lets through: the store failed
                 log.warning("the score store failed (%s: %s); holding %d messages, retrying in %.1f s",
                             type(exc).__name__, str(exc).splitlines()[0][:200], len(batch), delay)
             connection.process_data_events(time_limit=delay)  # heartbeats go on; the batch stays unacked
@@ -142,9 +154,9 @@ class Grader:
         message that still fails is rejected: a bug costs that message, never the grader."""
         try:
             return grade_batch(self.store, batch, self.limiter)
-        except STORE_ERRORS:
-            raise
-        except Exception:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001
+            if _store_failed(exc):
+                raise
             if len(batch) > 1:
                 log.exception("a batch of %d failed; grading its messages one by one", len(batch))
                 return [outcome for delivery in batch for outcome in self._grade_isolating([delivery])]
@@ -177,9 +189,14 @@ class Grader:
         body = replies.json_feedback(outcome)
         properties = replies.feedback_properties(delivery.correlation_id)
         if delivery.direct_reply:
-            self.direct.send(outcome.slug or delivery.reply_to, delivery.reply_to, body, properties)
+            self.direct.send(delivery.reply_to, body, properties)
         else:
             channel.basic_publish(exchange="", routing_key=delivery.reply_to, body=body, properties=properties)
+
+
+def _store_failed(exc: Exception) -> bool:
+    """Is this the store failing as a whole (hold and retry), not one message (isolate it)?"""
+    return isinstance(exc, STORE_ERRORS) or type(exc) is DatabaseError  # sqlite's "disk image is malformed"
 
 
 def hold_delays():

@@ -18,6 +18,7 @@ import uuid
 
 import pika
 import pika.exceptions
+from sqlalchemy.exc import IntegrityError
 
 from grader import broker, names
 from grader.errors import BrokerUnavailable, WorkshopError
@@ -47,25 +48,36 @@ def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None
          rng: random.Random | None = None, stale_after: float = STALE) -> dict[str, list[int]]:
     """Publish again what earlier dealers left unconfirmed, then deal `count` new tasks to every
     registered student (or to the slugs in `only`). Returns the new tasks, by slug; a lost
-    connection is `BrokerUnavailable`, with the tasks recorded so far published by the next deal."""
+    connection is `BrokerUnavailable`, with the tasks recorded so far published by the next deal.
+    Connects to the broker only when there is something to publish."""
     rng = rng or random.Random()
+    again = store.unpublished(time.time() - stale_after)
+    fresh = {}
+    for slug, _name in store.registered() if count > 0 else ():
+        if only is None or slug in only:
+            ns = choose(store.dealt(slug), count, rng)
+            if ns:
+                fresh[slug] = ns
+    if not again and not fresh:
+        return {}
     dealt: dict[str, list[int]] = {}
     connection = broker.connect(settings.rabbitmq_url, name="workshop-dealer")
     try:
         channel = connection.channel()
         channel.confirm_delivery()
-        for slug, tasks in store.unpublished(time.time() - stale_after).items():
+        for slug, tasks in again.items():
             if declare_student_queue(connection, settings.workshop, slug):
                 log.info("publishing again %d tasks of %s that were never confirmed", len(tasks), slug)
                 store.mark_published(slug, _publish(channel, settings.workshop, slug, tasks), time.time())
-        for slug, _name in store.registered() if count else ():
-            if only is not None and slug not in only:
-                continue
-            ns = choose(store.dealt(slug), count, rng)
-            if not ns or not declare_student_queue(connection, settings.workshop, slug):
+        for slug, ns in fresh.items():
+            if not declare_student_queue(connection, settings.workshop, slug):
                 continue
             ids = {n: uuid.uuid4().hex for n in ns}
-            store.add_tasks(slug, ids, time.time())
+            try:
+                store.add_tasks(slug, ids, time.time())
+            except IntegrityError:  # another dealer dealt one of these n meanwhile: next round
+                log.info("another dealer was dealing to %s at the same time; skipped this round", slug)
+                continue
             confirmed = _publish(channel, settings.workshop, slug, ids)
             store.mark_published(slug, confirmed, time.time())
             dealt[slug] = ns
@@ -125,10 +137,12 @@ class Dealer:
 
     def run(self) -> None:
         next_round = time.monotonic() + self.every if self.every else None
+        next_check = 0.0  # when to look for unconfirmed tasks again (every `stale` seconds at most)
         while not self.stopping.wait(self.poll):
             try:
                 want = wanted(self.store.open_tasks(), on_register=self.on_register, keep_open=self.keep_open)
-                if not want and self.store.unpublished(time.time() - self.stale):
+                if not want and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + max(self.stale, self.poll)
                     deal(self.settings, self.store, 0, stale_after=self.stale)
                 for count in sorted(set(want.values())):
                     deal(self.settings, self.store, count, only=[s for s, c in want.items() if c == count],

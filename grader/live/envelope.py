@@ -12,9 +12,10 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 
-from grader.live.wire import UNREADABLE
+from grader.live import wire
 
-BROKER_HEADERS = frozenset({"x-delivery-count"})  # added by a quorum queue on redelivery
+# added by a quorum queue on redelivery (x-acquired-count since RabbitMQ 4.3)
+BROKER_HEADERS = frozenset({"x-delivery-count", "x-acquired-count"})
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 _IDENTITY = ("content_type", "content_encoding", "delivery_mode", "priority", "correlation_id", "reply_to",
              "expiration", "message_id", "timestamp", "type", "user_id", "app_id", "cluster_id")
@@ -50,13 +51,10 @@ class Delivery:
 def from_pika(queue: str, method, properties, body: bytes) -> Delivery:
     """A `Delivery` from what pika passes to a consumer callback; never raises on odd properties."""
     body = bytes(body)
-    headers = properties.headers
-    unreadable = ""
-    if isinstance(headers, dict) and UNREADABLE in headers:
-        unreadable = str(headers[UNREADABLE])
+    unreadable = wire.unreadable(properties)
     reply_to = _text(properties.reply_to)
     if properties.reply_to is not None and reply_to is None:
-        unreadable = unreadable or "reply_to is not UTF-8 text"
+        unreadable = unreadable or "reply_to (not UTF-8 text)"
     correlation_id = properties.correlation_id
     if not isinstance(correlation_id, (str, bytes)) or len(correlation_id) > 255:
         correlation_id = None
@@ -70,7 +68,7 @@ def digest(queue: str, body: bytes, properties) -> str:
     headers = properties.headers
     if isinstance(headers, dict):
         headers = {key: value for key, value in headers.items() if key not in BROKER_HEADERS} or None
-    values = (*map(properties.__dict__.get, _IDENTITY), _canonical(headers) if headers else None)
+    values = (*(getattr(properties, name, None) for name in _IDENTITY), _canonical(headers) if headers else None)
     summary = hashlib.sha256(queue.encode("utf-8", "surrogateescape") + b"\0" + body + b"\0")
     summary.update(repr(values).encode("utf-8", "backslashreplace"))
     return summary.hexdigest()

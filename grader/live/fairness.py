@@ -3,9 +3,11 @@
 Each student (or, for a message nobody can be named from, its reply queue) has a bucket of
 `allowance` tokens that refills evenly over `period` seconds, the way CTFd allows 10 wrong flags a
 minute. A wrong answer, a repeated one, an answer to a task never dealt, a reject: each takes a
-token. With the bucket empty, the student's messages are not graded until it refills; they get
-one "slow down" reply a second at most, cost no database work, and score nothing. A correct answer
-never takes a token. Pure: the caller passes the time.
+token. With the bucket empty, the student's wrong answers are not graded until it refills: they
+get one "slow down" reply a second at most and cost no database work. Their rejects are still
+judged and copied, and answered once a second. A right answer or a registration is always
+graded: the name in a message is whatever its sender wrote, so nobody can use up someone else's
+allowance to stop them scoring. Pure: the caller passes the time.
 """
 
 from __future__ import annotations

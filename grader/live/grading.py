@@ -113,12 +113,10 @@ class Batch:
 
     def judge(self, delivery: Delivery, message: Registration | Answer | Rejected) -> Outcome:
         slug, n, key = _names(delivery, message)
-        wait = 0.0
         if key in self.session.changed:  # allowance used up in this very batch (before it, see grade_batch)
             throttled = _throttled(self.session, delivery, message, self.now, self.state.points(slug))
             if throttled is not None:
                 return throttled
-            wait = self.session.wait(key, self.now)
         verdict = self._verdict(delivery, message, slug, n)
         if delivery.redelivered and verdict.action is Action.NONE:
             earlier = self._earlier(delivery, verdict, slug, n)
@@ -132,9 +130,11 @@ class Batch:
             self.state.solved.append((slug, n))
             name, points = self.state.students[slug]
             self.state.students[slug] = (name, points + 1)
+        reply = True
         if verdict.kind in checks.MISSES:
             self.session.charge(key, self.now)
-        reply = not wait or self.session.may_reply(key, self.now)  # a throttled reject is still copied
+            if verdict.kind == Kind.REJECTED and self.session.wait(key, self.now):
+                reply = self.session.may_reply(key, self.now)  # still judged and copied; answered 1/s at most
         return Outcome(delivery, verdict, self.state.points(slug), slug, n, reply=reply)
 
     def _verdict(self, delivery: Delivery, message, slug: str | None, n: int | None) -> Verdict:
@@ -165,11 +165,15 @@ def _names(delivery: Delivery, message) -> tuple[str | None, int | None, str | N
 
 
 def _throttled(session: Session, delivery: Delivery, message, now: float, total: int) -> Outcome | None:
-    """The "slow down" outcome if the message's student has no allowance left (rejects are still
-    judged: they must reach W.rejected)."""
+    """The "slow down" outcome for a wrong answer whose student has no allowance left. Only a
+    wrong answer is ever left ungraded: anyone can write anyone's name, so a registration or a
+    right answer is always graded (it may score), and a reject is always judged (it must reach
+    W.rejected)."""
+    if not isinstance(message, Answer) or message.fn == checks.fibonacci(message.n):
+        return None
     slug, n, key = _names(delivery, message)
     wait = session.wait(key, now)
-    if not wait or isinstance(message, Rejected):
+    if not wait:
         return None
     limiter = session.limiter
     verdict = checks.throttled(exercise_of(delivery), wait, limiter.allowance, limiter.period)

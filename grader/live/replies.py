@@ -4,8 +4,8 @@ Feedback to a queue goes out on the grader's own channel. Feedback to RabbitMQ's
 (`amq.rabbitmq.reply-to.<id>`, a name the broker writes into `reply_to` for a student's channel)
 goes out on a connection of its own: on RabbitMQ 3.10, a made-up name of that form makes the
 broker close the connection that publishes to it (541 INTERNAL_ERROR), and that must never be the
-grader's. Each direct reply is confirmed, so a broken one is known, dropped, and costs one
-reconnect; a student whose reply broke it gets no more direct replies for `PENALTY` seconds.
+grader's. Each direct reply is confirmed, so a broken one is known, dropped, and costs a
+reconnect (see `DirectReplies`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 REASON_HEADER = "x-reject-reason"
 KEEP_BYTES = 4096  # of a rejected message's body, kept in W.rejected (the rest is only counted)
-PENALTY = 60.0  # seconds without direct replies for whoever broke the replies connection
-RECONNECT_EVERY = 1.0  # at most one new replies connection a second, whoever asks
+PENALTY = 60.0  # seconds without direct replies to a name whose reply broke the connection
+RECONNECT_EVERY = 1.0  # after a failure, seconds before a name never answered before is tried
 
 
 def json_feedback(outcome) -> bytes:
@@ -40,12 +40,12 @@ def feedback_properties(correlation_id) -> pika.BasicProperties:
 def rejected_copy(outcome) -> tuple[bytes, pika.BasicProperties]:
     """The body (cut to KEEP_BYTES) and properties of a rejected message's copy in `W.rejected`."""
     delivery = outcome.delivery
-    headers = {REASON_HEADER: outcome.verdict.reason, "x-original-queue": delivery.queue,
+    headers = {REASON_HEADER: outcome.verdict.reason[:1000], "x-original-queue": delivery.queue,
                "x-original-bytes": len(delivery.body)}
     if len(delivery.body) > KEEP_BYTES:
         headers["x-truncated"] = True
     if delivery.unreadable:
-        headers["x-unreadable-properties"] = delivery.unreadable
+        headers["x-unreadable-properties"] = delivery.unreadable[:200]
     correlation_id = delivery.correlation_id
     if isinstance(correlation_id, bytes):  # not UTF-8: a header keeps it, where the management UI can show it
         headers["x-original-correlation-id"], correlation_id = correlation_id, None
@@ -64,38 +64,54 @@ def announcement(outcomes) -> bytes:
 
 
 class DirectReplies:
-    """Replies to `amq.rabbitmq.reply-to.*`, on a confirmed connection that may break."""
+    """Replies to `amq.rabbitmq.reply-to.*`, on a confirmed connection that may break.
+
+    A reply the broker refuses is tried once more on a fresh connection (the old one may just
+    have gone stale), then dropped, and its name gets no replies for `PENALTY` seconds. Opening
+    a connection for a name never answered before happens at most once every RECONNECT_EVERY
+    seconds, so that a flood of made-up names costs the grader one reconnect a second, while
+    names that worked before are always served."""
 
     def __init__(self, url: str, *, clock=time.monotonic):
         self.url, self.clock = url, clock
         self.connection = None
         self.channel = None
-        self.penalised: dict[str, float] = {}  # who broke it -> until when
-        self.last_connect = float("-inf")
+        self.penalised: dict[str, float] = {}  # reply_to -> until when
+        self.answered: dict[str, None] = {}  # reply_to names that worked (insertion-ordered, bounded)
+        self.last_failure = float("-inf")
 
-    def send(self, who: str, routing_key: str, body: bytes, properties: pika.BasicProperties) -> bool:
-        """Publish one reply; False when it was dropped (penalty, or the broker refused it)."""
+    def send(self, routing_key: str, body: bytes, properties: pika.BasicProperties) -> bool:
+        """Publish one reply; False when it was dropped."""
         now = self.clock()
-        if self.penalised.get(who, float("-inf")) > now:
+        if self.penalised.get(routing_key, float("-inf")) > now:
             return False
-        try:
-            if self.channel is None:
-                if now - self.last_connect < RECONNECT_EVERY:
-                    return False
-                self.last_connect = now
-                self.connection = broker.connect(self.url, name="workshop-grader-direct-replies")
-                self.channel = self.connection.channel()
-                self.channel.confirm_delivery()
-            self.channel.basic_publish(exchange="", routing_key=routing_key, body=body, properties=properties)
-            return True
-        except (pika.exceptions.AMQPError, OSError, WorkshopError) as exc:
-            log.warning("a direct reply to %r was refused (%s: %s); dropped, and no direct replies to %s for %.0f s",
-                        routing_key[:80], type(exc).__name__, exc, who, PENALTY)
-            self.penalised[who] = now + PENALTY
-            if len(self.penalised) > 10_000:
-                self.penalised = {k: until for k, until in self.penalised.items() if until > now}
-            self.close()
+        if routing_key not in self.answered and now - self.last_failure < RECONNECT_EVERY:
             return False
+        for attempt in (1, 2):
+            try:
+                self._publish(routing_key, body, properties)
+                self.answered[routing_key] = None
+                if len(self.answered) > 10_000:
+                    del self.answered[next(iter(self.answered))]
+                return True
+            except (pika.exceptions.AMQPError, OSError, WorkshopError) as exc:
+                self.close()
+                if attempt == 2:
+                    log.warning("a direct reply to %r was refused (%s: %s); dropped, and none to it for %.0f s",
+                                routing_key[:80], type(exc).__name__, exc, PENALTY)
+        self.last_failure = now
+        self.penalised[routing_key] = now + PENALTY
+        if len(self.penalised) > 10_000:
+            self.penalised = {key: until for key, until in self.penalised.items() if until > now}
+        return False
+
+    def _publish(self, routing_key: str, body: bytes, properties: pika.BasicProperties) -> None:
+        if self.channel is None:
+            # No heartbeats: between replies nobody services this connection, and that is fine.
+            self.connection = broker.connect(self.url, name="workshop-grader-direct-replies", heartbeat=0)
+            self.channel = self.connection.channel()
+            self.channel.confirm_delivery()
+        self.channel.basic_publish(exchange="", routing_key=routing_key, body=body, properties=properties)
 
     def close(self) -> None:
         connection, self.connection, self.channel = self.connection, None, None

@@ -5,7 +5,9 @@ a float that is NaN or infinite, a table nested hundreds of levels deep. pika de
 it reads the socket, so the exception ends the grader's connection, the message comes back
 first after the reconnect, and grading stops for everyone. `install()` makes the decoding of
 message properties tolerant: a headers table that cannot be read is skipped (its length is in
-front of it) and replaced by `{UNREADABLE: "why"}`; every other property is read as before.
+front of it) and left out (`headers` is None), and `unreadable(properties)` says why; every
+other property is read as before. The note is an attribute of the decoded object, not a header:
+nothing a student sends can forge it.
 
 It patches `pika.spec.BasicProperties.decode` for the whole process, once; the grader calls
 it before it connects. Whatever still breaks a connection again and again is taken out of the
@@ -19,10 +21,17 @@ import struct
 import pika.spec
 from pika.spec import BasicProperties
 
-UNREADABLE = "x-workshop-unreadable"  # the header that stands for a table that could not be read
 MAX_DEPTH = 16  # tables nested deeper than this are not read either: nothing downstream recurses far
 
 _original_decode = BasicProperties.decode
+
+
+_NOTE = "_workshop_unreadable"
+
+
+def unreadable(properties) -> str:
+    """Why some of these properties could not be read ("" if they all could)."""
+    return getattr(properties, _NOTE, "")
 
 
 def install() -> None:
@@ -35,10 +44,11 @@ def _tolerant_decode(self: BasicProperties, encoded: bytes, offset: int = 0) -> 
     try:
         _original_decode(self, encoded, offset)
     except Exception as exc:  # noqa: BLE001 - anything pika raises on bytes the broker accepted
-        _decode_without_headers(self, encoded, offset, f"{type(exc).__name__} while decoding the headers")
+        _decode_without_headers(self, encoded, offset, f"the headers ({type(exc).__name__})")
         return self
     if self.headers is not None and _deeper_than(self.headers, MAX_DEPTH):
-        self.headers = {UNREADABLE: f"tables nested deeper than {MAX_DEPTH} levels"}
+        self.headers = None
+        setattr(self, _NOTE, f"the headers: tables nested deeper than {MAX_DEPTH} levels")
     return self
 
 
@@ -60,11 +70,12 @@ def _decode_without_headers(properties: BasicProperties, encoded: bytes, offset:
             raise ValueError("properties with more than one flag word are not AMQP 0-9-1")
         rest = flag_words + encoded[start:position] + encoded[table_end:]
         _original_decode(properties, rest, 0)
-        properties.headers = {UNREADABLE: reason}
+        properties.headers = None
+        setattr(properties, _NOTE, reason)
     except Exception:  # noqa: BLE001 - give up on the properties, never on the connection
         for name in _PROPERTY_NAMES:
             setattr(properties, name, None)
-        properties.headers = {UNREADABLE: "the message properties could not be read"}
+        setattr(properties, _NOTE, "the message properties")
 
 
 def _flags(encoded: bytes, offset: int) -> tuple[int, int]:

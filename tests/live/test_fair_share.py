@@ -1,4 +1,5 @@
-"""One student who sends answers that score nothing, fast, is slowed down; nobody else is."""
+"""One student who sends answers that score nothing, fast, is slowed down; nobody else is, and
+nobody can slow anyone down from scoring."""
 
 import time
 
@@ -9,32 +10,37 @@ from grader.live.standings import leaderboard
 WAIT = 10
 
 
-def graded_at_least(grader, count: int) -> None:
-    deadline = time.monotonic() + WAIT
-    while grader.graded < count:
-        assert time.monotonic() < deadline, f"the grader graded {grader.graded} of {count} messages in {WAIT} s"
-        time.sleep(0.02)
+def points(store) -> dict[str, int]:
+    return {row["slug"]: row["points"] for row in leaderboard(store)}
 
 
-def test_a_student_past_the_allowance_is_not_graded_and_told_to_slow_down_while_others_score(
-        grader, store, make_student):
+def test_wrong_answers_past_the_allowance_are_not_graded_and_told_to_slow_down(grader, store, make_student):
     ada, bob = make_student("Ada Lovelace"), make_student("Bob")
     ada.register(), bob.register()
     store.add_tasks("ada-lovelace", {30: "a30"}, time.time(), published=True)
     store.add_tasks("bob", {30: "b30"}, time.time(), published=True)
-    before = grader.graded
     for _ in range(ALLOWANCE + 5):
         ada.send("summercamp.results", {"n": 30, "Fn": 1, "name": "Ada Lovelace"})
     replies = [ada.feedback() for _ in range(ALLOWANCE + 1)]  # the wrong ones, then one "slow down" (1/s)
     assert all("F(30) is not" in r["message"] for r in replies[:ALLOWANCE]), replies
     assert replies[ALLOWANCE]["message"].startswith("Slow down"), replies[ALLOWANCE]
     assert (replies[ALLOWANCE]["points"], replies[ALLOWANCE]["total"]) == (0, 1)
-
-    ada.send("summercamp.results", {"n": 30, "Fn": fibonacci(30), "name": "Ada Lovelace"})
-    graded_at_least(grader, before + ALLOWANCE + 6)
     assert bob.answer(30, fibonacci(30))["points"] == 1  # Bob is not slowed down by Ada
-    rows = {row["slug"]: row["points"] for row in leaderboard(store)}
-    assert rows == {"ada-lovelace": 1, "bob": 2}  # Ada's right answer came while she was slowed down
+    right = ada.answer(30, fibonacci(30))  # a right answer is always graded
+    assert (right["points"], right["total"]) == (1, 2), right
+    assert points(store) == {"ada-lovelace": 2, "bob": 2}
+
+
+def test_misses_sent_in_someone_elses_name_never_stop_them_scoring(grader, store, make_student):
+    bob, mallory = make_student("Bob"), make_student("Mallory")
+    bob.register(), mallory.register()
+    store.add_tasks("bob", {30: "b30"}, time.time(), published=True)
+    for _ in range(3 * ALLOWANCE):  # wrong answers and registrations signed "Bob"
+        mallory.send("summercamp.results", {"n": 30, "Fn": 2, "name": "Bob"}, reply=False)
+        mallory.send("name", {"name": "Bob"}, reply=False)
+    assert bob.register()["message"].startswith("You are already registered")  # graded, not "slow down"
+    assert bob.answer(30, fibonacci(30))["points"] == 1
+    assert points(store)["bob"] == 2
 
 
 def test_correct_answers_never_use_up_the_allowance(grader, store, student):

@@ -63,3 +63,16 @@ def test_the_grader_reconnects_when_its_connection_is_closed(grader, store, stud
     lost = next(i for i, m in enumerate(messages) if "grader lost its connection" in m and "reconnecting" in m)
     assert any("grader connecting" in m and "attempt 1/" in m for m in messages[lost:])
     assert len(leaderboard(store)) == 2
+
+
+def test_the_grader_declares_its_queue_again_when_someone_deletes_it(grader, store, student, vhost):
+    assert student.register()["points"] == 1
+    student.channel.queue_delete("name")  # the broker cancels the grader's consumer
+    deadline = time.monotonic() + 20
+    while True:
+        queue = vhost.api.queue(vhost.name, "name")
+        if queue is not None and queue.get("consumers", 0) >= 1:
+            break
+        assert time.monotonic() < deadline, "the grader did not declare and consume `name` again within 20 s"
+        time.sleep(0.2)
+    assert student.register("Grace Hopper")["points"] == 1

@@ -148,3 +148,16 @@ def test_a_student_can_work_without_reply_to_and_still_score(grader, store, stud
     while points(store, "ada-lovelace") != 2:
         assert time.monotonic() < deadline, "the answer without reply_to was not scored within 10 s"
         time.sleep(0.05)
+
+
+def test_a_header_that_imitates_the_graders_own_note_is_just_data(grader, store, student):
+    """The note of unreadable properties is not a header anyone can send; a huge one never makes
+    the copy in W.rejected too big for a frame."""
+    student.register()
+    student.send("summercamp.results", b"not json", headers={"x-workshop-unreadable": "A" * 120_000})
+    feedback = student.feedback()
+    assert feedback["ok"] is False and "not valid JSON" in feedback["message"]
+    method, properties, _ = student.channel.basic_get(names.rejected_queue(WORKSHOP), auto_ack=True)
+    assert method is not None, "nothing arrived in summercamp.rejected"
+    assert "x-unreadable-properties" not in properties.headers
+    assert student.register("Grace Hopper")["points"] == 1  # the grader's connection is fine
