@@ -68,7 +68,8 @@ def digest(queue: str, body: bytes, properties) -> str:
     headers = properties.headers
     if isinstance(headers, dict):
         headers = {key: value for key, value in headers.items() if key not in BROKER_HEADERS} or None
-    values = (*(getattr(properties, name, None) for name in _IDENTITY), _canonical(headers) if headers else None)
+    fields = getattr(properties, "__dict__", {})  # pika keeps every property there
+    values = (*map(fields.get, _IDENTITY), _canonical(headers) if headers else None)
     summary = hashlib.sha256(queue.encode("utf-8", "surrogateescape") + b"\0" + body + b"\0")
     summary.update(repr(values).encode("utf-8", "backslashreplace"))
     return summary.hexdigest()
