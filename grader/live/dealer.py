@@ -18,7 +18,6 @@ import uuid
 
 import pika
 import pika.exceptions
-from sqlalchemy.exc import IntegrityError
 
 from grader import broker, names
 from grader.errors import BrokerUnavailable, WorkshopError
@@ -73,18 +72,15 @@ def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None
             if not declare_student_queue(connection, settings.workshop, slug):
                 continue
             ids = {n: uuid.uuid4().hex for n in ns}
-            try:
-                store.add_tasks(slug, ids, time.time())
-            except IntegrityError:  # another dealer dealt one of these n meanwhile: next round
-                log.info("another dealer was dealing to %s at the same time; skipped this round", slug)
-                continue
+            recorded = store.add_tasks(slug, ids, time.time())  # less any n another dealer just dealt
+            ids = {n: ids[n] for n in ns if n in recorded}
             confirmed = _publish(channel, settings.workshop, slug, ids)
             store.mark_published(slug, confirmed, time.time())
-            dealt[slug] = ns
-            if len(confirmed) < len(ns):
+            dealt[slug] = list(ids)
+            if len(confirmed) < len(ids):
                 log.warning("%d tasks for %s were not accepted by the broker; the next deal tries again",
-                            len(ns) - len(confirmed), slug)
-            log.debug("dealt %s to %s", ns, slug)
+                            len(ids) - len(confirmed), slug)
+            log.debug("dealt %s to %s", list(ids), slug)
     except pika.exceptions.AMQPError as exc:
         raise BrokerUnavailable(f"the dealer lost its connection to RabbitMQ ({type(exc).__name__}: {exc}); "
                                 "the tasks it recorded are published by the next deal") from exc

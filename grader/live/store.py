@@ -140,12 +140,15 @@ class Store:
         with self.engine.connect() as connection:
             return set(connection.scalars(query))
 
-    def add_tasks(self, slug: str, dealt: dict[int, str], at: float, *, published: bool = False) -> None:
-        """Record tasks `{n: message_id}` as dealt to `slug` (not yet published, unless `published`)."""
+    def add_tasks(self, slug: str, dealt: dict[int, str], at: float, *, published: bool = False) -> set[int]:
+        """Record tasks `{n: message_id}` as dealt to `slug` (not yet published, unless `published`);
+        the n recorded, without those another dealer recorded meanwhile."""
         rows = [{"workshop": self.workshop, "slug": slug, "n": n, "message_id": mid, "dealt_at": at,
                  "published_at": at if published else None} for n, mid in dealt.items()]
+        dialect = postgresql if self.postgres else sqlite
+        statement = dialect.insert(tasks).values(rows).on_conflict_do_nothing().returning(tasks.c.n)
         with self.engine.begin() as connection:
-            connection.execute(insert(tasks), rows)
+            return set(connection.scalars(statement))
 
     def mark_published(self, slug: str, ns: list[int], at: float) -> None:
         with self.engine.begin() as connection:

@@ -82,6 +82,9 @@ def test_the_event_stream_keeps_up_with_thousands_of_answers_and_ends_where_the_
     students = [make_student(f"Student {i}") for i in range(STUDENTS)]
     for one in students:
         one.register()
+    wait_until(lambda: all(dealt >= 1 for dealt, _ in service.store.open_tasks().values()) and
+               len(service.store.open_tasks()) == STUDENTS, timeout=20,
+               what="the service's dealer dealing everyone their first task")  # else both deal at once
     deal(settings, service.store, TASKS - 1)  # one more each was dealt on registration
     answers = [(one, task["n"]) for one in students for _, task in one.tasks(TASKS)]
     stream = EventStream(service.url)

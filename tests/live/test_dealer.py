@@ -105,3 +105,10 @@ def test_workshop_deal_that_loses_its_connection_says_so_in_one_line_and_the_nex
         expected = set(state.get(slug, {}))
         got = {body["n"] for _, body in make_student(name).tasks(len(expected))} if expected else set()
         assert got == expected, f"{name}'s queue and the store disagree"
+
+
+def test_two_dealers_dealing_the_same_n_record_it_once_and_both_go_on(store):
+    register(store, ["Ada Lovelace"])
+    assert store.add_tasks("ada-lovelace", {7: "first", 8: "first"}, time.time()) == {7, 8}
+    assert store.add_tasks("ada-lovelace", {8: "second", 9: "second"}, time.time()) == {9}  # 8 was taken
+    assert set(recorded(store)["ada-lovelace"]) == {7, 8, 9}

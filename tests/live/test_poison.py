@@ -200,3 +200,33 @@ def test_feedback_reaches_a_real_direct_reply_to(running, store, settings, vhost
         student.close()
     assert points_by_slug(store) == {"dora-direct": 2}
     assert thread.is_alive(), "the grader's thread ended"
+
+
+@pytest.fixture
+def pika_as_it_is(monkeypatch):
+    """The grader without its tolerant decoding (grader.live.wire): pika fails on the poison as
+    it does out of the box, and the grader's connection with it. What is left is the broker's
+    delivery limit on the intake queue."""
+    from pika.spec import BasicProperties
+
+    from grader.live import wire
+
+    monkeypatch.setattr(wire, "install", lambda: None)
+    monkeypatch.setattr(BasicProperties, "decode", wire._original_decode)
+
+
+def test_a_message_that_keeps_breaking_the_graders_connection_is_taken_away_by_the_broker(
+        pika_as_it_is, running, class_of_three, store, poisoner, rejected):
+    _, thread = running
+    (ada, ada_tasks), (bob, bob_tasks), (carol, carol_tasks) = (class_of_three[s] for s in
+                                                                ("ada-lovelace", "bob", "carol"))
+    answer_and_check(ada, ada_tasks[0])
+    token = poison(poisoner, rawframes.value("T", 2**64 - 1), "timestamp 2**64-1")
+    for student, tasks in ((bob, bob_tasks), (carol, carol_tasks), (ada, ada_tasks)):  # queued behind it
+        student.send(RESULTS, {"n": tasks[1], "Fn": fibonacci(tasks[1]), "name": student.name}, reply=False)
+    expect_points(store, {"ada-lovelace": 3, "bob": 2, "carol": 2}, thread, timeout=60)
+    expect_rejected(rejected, [token], thread)
+    [dead] = rejected.containing(token)
+    assert "delivery_limit" in dead.reason, dead.reason  # the broker did it, not the grader
+    assert thread.is_alive(), "the grader's thread ended"
+    assert answer_and_check(bob, bob_tasks[2])["total"] == 3  # and it grades on
