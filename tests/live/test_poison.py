@@ -216,7 +216,7 @@ def pika_as_it_is(monkeypatch):
 
 
 def test_a_message_that_keeps_breaking_the_graders_connection_is_taken_away_by_the_broker(
-        pika_as_it_is, running, class_of_three, store, poisoner, rejected):
+        pika_as_it_is, running, class_of_three, store, poisoner):
     _, thread = running
     (ada, ada_tasks), (bob, bob_tasks), (carol, carol_tasks) = (class_of_three[s] for s in
                                                                 ("ada-lovelace", "bob", "carol"))
@@ -225,8 +225,25 @@ def test_a_message_that_keeps_breaking_the_graders_connection_is_taken_away_by_t
     for student, tasks in ((bob, bob_tasks), (carol, carol_tasks), (ada, ada_tasks)):  # queued behind it
         student.send(RESULTS, {"n": tasks[1], "Fn": fibonacci(tasks[1]), "name": student.name}, reply=False)
     expect_points(store, {"ada-lovelace": 3, "bob": 2, "carol": 2}, thread, timeout=60)
-    expect_rejected(rejected, [token], thread)
-    [dead] = rejected.containing(token)
-    assert "delivery_limit" in dead.reason, dead.reason  # the broker did it, not the grader
     assert thread.is_alive(), "the grader's thread ended"
     assert answer_and_check(bob, bob_tasks[2])["total"] == 3  # and it grades on
+    # Read W.rejected over AMQP, with the tolerant decoding (RabbitMQ 4.0's management API cannot
+    # show a message with such headers). The broker moved the poison there as it was, its headers
+    # unreadable; a copy by the grader would carry readable headers with the reason.
+    from pika.spec import BasicProperties
+
+    from grader.live import wire
+    BasicProperties.decode = wire._tolerant_decode  # wire.install is switched off here; undone after the test
+    found = wait_for(lambda: [props for props, body in read_all(poisoner.url, REJECTED) if body.startswith(token)],
+                     AFTER_POISON, f"the poison in {REJECTED}", state=lambda: "not there")
+    assert len(found) == 1 and wire.unreadable(found[0]).startswith("the headers"), found
+
+
+def read_all(url: str, queue: str) -> list:
+    """(properties, body) of every message in `queue`, left there."""
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel, found = connection.channel(), []
+    while (got := channel.basic_get(queue))[0] is not None:
+        found.append((got[1], got[2]))
+    connection.close()  # unacked: back in the queue
+    return found
