@@ -10,9 +10,9 @@ import uuid
 from contextlib import contextmanager
 
 from grader.live.checks import fibonacci
+from grader.live.store import Store
 from grader.management import Management
 from grader.settings import Settings
-from grader.live.store import Store
 
 WORKSHOP = "bench"
 

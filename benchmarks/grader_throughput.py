@@ -23,8 +23,8 @@ import pika
 
 from benchmarks.common import answers, environment, fresh_vhost, seeded_store
 from grader import names
-from grader.live.checks import fibonacci
 from grader.live import queues
+from grader.live.checks import fibonacci
 from grader.live.consumer import CAREFUL, PREFETCH, Grader
 
 

@@ -12,15 +12,15 @@ import logging
 import signal
 import threading
 
-from grader.live import fairness
-from grader.live.consumer import Grader
 from grader.errors import WorkshopError
-from grader.live.dealer import Dealer
 from grader.leaderboard.hub import Hub
 from grader.leaderboard.listener import Listener
 from grader.leaderboard.web import make_app
-from grader.settings import Settings
+from grader.live import fairness
+from grader.live.consumer import Grader
+from grader.live.dealer import Dealer
 from grader.live.store import Store
+from grader.settings import Settings
 
 log = logging.getLogger(__name__)
 

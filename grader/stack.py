@@ -19,8 +19,8 @@ from pathlib import Path
 
 from grader import doctor, paths
 from grader.errors import ManagementUnavailable
-from grader.settings import ENVIRONMENT, Settings
 from grader.live.store import DEFAULT_STORE
+from grader.settings import ENVIRONMENT, Settings
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10

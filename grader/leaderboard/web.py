@@ -12,8 +12,8 @@ from pathlib import Path
 import tornado.web
 from tornado.iostream import StreamClosedError
 
-from grader.live import standings
 from grader.leaderboard.hub import Hub
+from grader.live import standings
 from grader.live.store import Store
 
 STATIC = Path(__file__).parent / "static"

@@ -21,8 +21,8 @@ from grader.live import queues
 from grader.live.checks import fibonacci
 from grader.live.dealer import deal
 from grader.live.identity import student_id
-from grader.settings import Settings
 from grader.live.store import Store
+from grader.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ def run_demo(settings: Settings, store_url: str, *, students: int = 12, duration
     connection = broker.connect(settings.rabbitmq_url, name="workshop-demo")
     queues.declare_protocol(connection, settings.workshop)  # the same queues the grader declares
     channel = connection.channel()
-    results = names.results_queue(settings.workshop)
     started = time.monotonic()
     try:
         for student in group:

@@ -18,8 +18,8 @@ from grader import names
 from grader.live.consumer import Grader
 from grader.live.dealer import Dealer
 from grader.live.identity import student_id
-from grader.settings import Settings
 from grader.live.store import Store
+from grader.settings import Settings
 
 WORKSHOP = "summercamp"
 FEEDBACK_TIMEOUT = 10

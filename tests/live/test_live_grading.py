@@ -10,8 +10,8 @@ from kombu import Producer
 
 from grader import names
 from grader.live.checks import fibonacci
-from grader.live.replies import KEEP_BYTES, REASON_HEADER
 from grader.live.dealer import deal
+from grader.live.replies import KEEP_BYTES, REASON_HEADER
 from grader.live.standings import leaderboard
 from tests.live.fixtures import WORKSHOP
 
