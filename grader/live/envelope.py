@@ -17,8 +17,7 @@ from grader.live import wire
 # added by a quorum queue on redelivery (x-acquired-count since RabbitMQ 4.3)
 BROKER_HEADERS = frozenset({"x-delivery-count", "x-acquired-count"})
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
-_IDENTITY = ("content_type", "content_encoding", "delivery_mode", "priority", "correlation_id", "reply_to",
-             "expiration", "message_id", "timestamp", "type", "user_id", "app_id", "cluster_id")
+_IDENTITY = tuple(name for name in wire.PROPERTY_NAMES if name != "headers")  # headers: see digest()
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def _decode_without_headers(properties: BasicProperties, encoded: bytes, offset:
         properties.headers = None
         setattr(properties, _NOTE, reason)
     except Exception:  # noqa: BLE001 - give up on the properties, never on the connection
-        for name in _PROPERTY_NAMES:
+        for name in PROPERTY_NAMES:
             setattr(properties, name, None)
         setattr(properties, _NOTE, "the message properties")
 
@@ -106,5 +106,6 @@ def _deeper_than(value: object, limit: int) -> bool:
     return False
 
 
-_PROPERTY_NAMES = ("content_type", "content_encoding", "headers", "delivery_mode", "priority", "correlation_id",
-                   "reply_to", "expiration", "message_id", "timestamp", "type", "user_id", "app_id", "cluster_id")
+PROPERTY_NAMES = (  # AMQP 0-9-1's basic properties, in the order of their flags
+    "content_type", "content_encoding", "headers", "delivery_mode", "priority", "correlation_id",
+    "reply_to", "expiration", "message_id", "timestamp", "type", "user_id", "app_id", "cluster_id")

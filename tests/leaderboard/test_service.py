@@ -3,36 +3,21 @@
 import csv
 import io
 import re
-import time
 import uuid
 
 import requests
-from sqlalchemy import select
 
+from grader.lab import wait_until
 from grader.live.checks import fibonacci
 from grader.live.dealer import deal
-from grader.live.store import verdicts
 from tests.leaderboard.conftest import EventStream, latest_verdict
 from tests.live.fixtures import Student
 
 STUDENTS, TASKS = 20, 150  # 3,000 answers
 
 
-def wait_until(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.1)
-
-
 def total_points(service) -> int:
     return sum(row["points"] for row in requests.get(f"{service.url}/api/leaderboard", timeout=5).json())
-
-
-def event_time(store) -> list[float]:
-    """When each verdict was committed."""
-    with store.engine.connect() as connection:
-        return list(connection.scalars(select(verdicts.c.at).where(verdicts.c.workshop == store.workshop)))
 
 
 def test_the_leaderboard_json_ranks_by_points_then_by_who_got_there_first(service, make_student, settings):
@@ -96,15 +81,14 @@ def test_the_event_stream_keeps_up_with_thousands_of_answers_and_ends_where_the_
         sender.close()
         wait_until(lambda: total_points(service) == STUDENTS * (1 + TASKS), timeout=60,
                    what=f"the grader scoring all {len(answers)} answers")
-        graded_by = max(event_time(service.store))
         latest = latest_verdict(service.store)
-        stream.wait_for(lambda name, e: e["version"] == latest, timeout=10, what=f"version {latest}")
+        # a stream that fell behind would not reach the last verdict within a few seconds
+        stream.wait_for(lambda name, e: e["version"] == latest, timeout=5,
+                        what=f"version {latest}, the last verdict (else the stream fell behind)")
         arrived = [(at, name, e) for at, name, e in stream.events]
         assert stream.ranked() == requests.get(f"{service.url}/api/leaderboard", timeout=5).json()
         during = [e for at, name, e in arrived if name == "delta" and e["version"] < latest]
         assert len(during) >= 5, f"only {len(during)} events arrived while {len(answers)} answers were graded"
-        lag = arrived[-1][0] - graded_by
-        assert lag < 5, f"the last event came {lag:.1f} s after the last verdict: the stream fell behind"
     finally:
         stream.close()
 

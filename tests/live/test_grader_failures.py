@@ -3,6 +3,7 @@
 import logging
 import time
 
+from grader.lab import wait_until
 from grader.live.checks import fibonacci
 from grader.live.consumer import Grader
 from grader.live.dealer import deal
@@ -68,11 +69,6 @@ def test_the_grader_reconnects_when_its_connection_is_closed(grader, store, stud
 def test_the_grader_declares_its_queue_again_when_someone_deletes_it(grader, store, student, vhost):
     assert student.register()["points"] == 1
     student.channel.queue_delete("name")  # the broker cancels the grader's consumer
-    deadline = time.monotonic() + 20
-    while True:
-        queue = vhost.api.queue(vhost.name, "name")
-        if queue is not None and queue.get("consumers", 0) >= 1:
-            break
-        assert time.monotonic() < deadline, "the grader did not declare and consume `name` again within 20 s"
-        time.sleep(0.2)
+    wait_until(lambda: (vhost.api.queue(vhost.name, "name") or {}).get("consumers", 0) >= 1, timeout=20,
+               what="the grader declaring and consuming `name` again")
     assert student.register("Grace Hopper")["points"] == 1
