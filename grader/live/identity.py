@@ -11,7 +11,9 @@ A workshop may be anywhere, so a name may be written in any script: "Ada Lovelac
   "李雷" and "黎雷", both "li lei" in ASCII, stay two students, and a name always gives one id.
 - The id is at most `MAX_ID_CHARS` characters: a longer slug is cut and gets the suffix too.
 - The suffix is a digit and 7 letters a-z or digits 2-7. A Latin name whose slug would end in a
-  word of that shape gets a suffix as well, so that no Latin name can take a hashed id.
+  word of that shape gets a suffix as well, so that no Latin name can take a hashed id; so does
+  a name whose slug is one of the grader's own queues (`RESERVED`: "Results" would otherwise
+  have its tasks dealt into `W.results`).
 
 A name that mixes scripts ("Аda Lovelace" with a Cyrillic А) could pass for someone else's on the
 leaderboard: it is refused, unless the mix is one that Unicode's UTS #39 "highly restrictive"
@@ -35,6 +37,7 @@ MAX_ID_CHARS = 48  # the store's slug columns are String(64); queue names are W.
 SUFFIX_CHARS = 8
 MAX_SLUG_CHARS = MAX_ID_CHARS - 1 - SUFFIX_CHARS
 SUFFIX_SHAPE = re.compile(r"[0-9][a-z2-7]{7}")
+RESERVED = frozenset({"results", "rejected"})  # W.<id> must not be one of the grader's queues
 
 NEUTRAL = {"Zyyy", "Zinh"}  # Common and Inherited: digits, punctuation, combining marks
 LATIN = "Latn"
@@ -77,7 +80,8 @@ def student_id(name: str) -> str:
     key = " ".join(words)
     plain = all(_is_plain(char) for char in key)
     slug = _slug(key)
-    if plain and slug and len(slug) <= MAX_ID_CHARS and not SUFFIX_SHAPE.fullmatch(slug.rsplit("-", 1)[-1]):
+    if (plain and slug and len(slug) <= MAX_ID_CHARS and slug not in RESERVED
+            and not SUFFIX_SHAPE.fullmatch(slug.rsplit("-", 1)[-1])):
         return slug
     suffix = _suffix(slug if plain else key)  # Latin names stay one student however they are typed
     cut = slug[:MAX_SLUG_CHARS].rstrip("-")
