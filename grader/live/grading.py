@@ -8,7 +8,7 @@ redelivered. Such a message is judged afresh like any other, so points are alway
 the store as it is now. Only the words may differ: a message whose first verdict was committed
 now finds its own effect ("you already scored F(n)"). It then gets its first verdict again, if
 one was recorded for a message with the same digest (same body, same properties) from the same
-student, for the same task, and not already given back to another copy in this batch. The
+student, for the same task, and not already given back to another copy by this grader. The
 digest is the message's content, so nothing another student sends can match it, and a match
 can only ever change a sentence, never a point.
 """
@@ -109,12 +109,12 @@ class Batch:
     previous: dict[str, list[dict]]
     session: Session
     now: float
-    claimed: set[int] = field(default_factory=set)  # earlier verdict rows given back in this batch
+    claimed: set[int] = field(default_factory=set)  # earlier verdict rows given back (by this grader, so far)
 
     def judge(self, delivery: Delivery, message: Registration | Answer | Rejected) -> Outcome:
         slug, n, key = _names(delivery, message)
         if key in self.session.changed:  # allowance used up in this very batch (before it, see grade_batch)
-            throttled = _throttled(self.session, delivery, message, self.now, self.state.points(slug))
+            throttled = _throttled(self.session, delivery, message, self.now, self.state.points(slug), self.workshop)
             if throttled is not None:
                 return throttled
         verdict = self._verdict(delivery, message, slug, n)
@@ -142,7 +142,8 @@ class Batch:
             return checks.rejection(str(message), exercise_of(delivery))
         if isinstance(message, Registration):
             return checks.check_registration(message, self.state.known(slug), self.workshop)
-        return checks.check_answer(message, self.state.known(slug, n), self.workshop)
+        return checks.check_answer(message, self.state.known(slug, n), self.workshop,
+                                   names.answers_owner(delivery.queue, self.workshop))
 
     def _earlier(self, delivery: Delivery, verdict: Verdict, slug: str | None, n: int | None) -> Outcome | None:
         """The verdict this very message got before a crash, if the store has it."""
@@ -164,12 +165,16 @@ def _names(delivery: Delivery, message) -> tuple[str | None, int | None, str | N
     return slug, n, slug or (f"reply-to:{delivery.reply_to}" if delivery.reply_to else None)
 
 
-def _throttled(session: Session, delivery: Delivery, message, now: float, total: int) -> Outcome | None:
-    """The "slow down" outcome for a wrong answer whose student has no allowance left. Only a
-    wrong answer is ever left ungraded: anyone can write anyone's name, so a registration or a
-    right answer is always graded (it may score), and a reject is always judged (it must reach
-    W.rejected)."""
-    if not isinstance(message, Answer) or message.fn == checks.fibonacci(message.n):
+def _throttled(session: Session, delivery: Delivery, message, now: float, total: int,
+               workshop: str) -> Outcome | None:
+    """The "slow down" outcome for a wrong answer whose student has no allowance left. Only an
+    answer that cannot score is ever left ungraded (a wrong one, or one in another student's
+    answers queue): anyone can write anyone's name, so a registration or a right answer is always
+    graded (it may score), and a reject is always judged (it must reach W.rejected)."""
+    if not isinstance(message, Answer):
+        return None
+    owner = names.answers_owner(delivery.queue, workshop)
+    if message.fn == checks.fibonacci(message.n) and owner in (None, message.slug):
         return None
     slug, n, key = _names(delivery, message)
     wait = session.wait(key, now)
@@ -181,41 +186,51 @@ def _throttled(session: Session, delivery: Delivery, message, now: float, total:
 
 
 def grade_batch(store: Store, deliveries: list[Delivery], limiter: Limiter | None = None, *,
-                clock=time.monotonic) -> list[Outcome]:
+                clock=time.monotonic, claimed: set[int] | None = None) -> list[Outcome]:
     """Grade and record `deliveries` in one transaction (retried as a whole when another grader
     got in the way). Returns an outcome per delivery, in order. Messages of students already out
-    of allowance cost no database work at all."""
+    of allowance cost no database work at all. `claimed`: the earlier verdicts already given back
+    to redelivered messages, kept by the caller from batch to batch (and updated after the commit),
+    so that two identical copies never both get the one that scored."""
     limiter = limiter if limiter is not None else Limiter(allowance=0)
     messages = [parse(delivery) for delivery in deliveries]
     early = limiter.session()
     now = clock()
     outcomes: list[Outcome | None] = [
-        _throttled(early, d, m, now, limiter.totals.get(getattr(m, "slug", None), 0)) for d, m in zip(deliveries, messages)]
+        _throttled(early, d, m, now, limiter.totals.get(getattr(m, "slug", None), 0), store.workshop)
+        for d, m in zip(deliveries, messages)]
     early.commit()
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if todo:
         for i, outcome in zip(todo, _grade_in_store(store, [deliveries[i] for i in todo], [messages[i] for i in todo],
-                                                    limiter, clock)):
+                                                    limiter, clock, set() if claimed is None else claimed)):
             outcomes[i] = outcome
     limiter.remember({o.slug: o.total for o in outcomes if o.slug and not o.replayed})
     return outcomes
 
 
-def _grade_in_store(store: Store, deliveries: list[Delivery], messages: list, limiter: Limiter, clock) -> list[Outcome]:
+def _grade_in_store(store: Store, deliveries: list[Delivery], messages: list, limiter: Limiter, clock,
+                    claimed: set[int]) -> list[Outcome]:
     slugs = {slug for slug in (getattr(m, "slug", None) for m in messages) if slug}
     pairs = {(m.slug, m.n) for m in messages if isinstance(m, Answer)}
     digests = {d.key for d in deliveries if d.redelivered}
 
-    def work(tx: Transaction) -> tuple[list[Outcome], Session]:
+    def work(tx: Transaction) -> tuple[list[Outcome], Batch]:
         loaded = tx.load(slugs, pairs, digests)
-        batch = Batch(State(loaded.students, loaded.tasks), tx.workshop, loaded.previous, limiter.session(), clock())
+        batch = Batch(State(loaded.students, loaded.tasks), tx.workshop, loaded.previous, limiter.session(), clock(),
+                      set(claimed))
         outcomes = [batch.judge(d, m) for d, m in zip(deliveries, messages)]
         at = time.time()
-        tx.apply(batch.state.registered, batch.state.solved, [_row(o, at) for o in outcomes if o.recorded], at)
-        return outcomes, batch.session
+        # A redelivered message's fresh verdict is its own: no identical copy may take it back later.
+        redelivered = [_row(o, at) for o in outcomes if o.recorded and o.delivery.redelivered]
+        batch.claimed.update(tx.apply(batch.state.registered, batch.state.solved,
+                                      [_row(o, at) for o in outcomes if o.recorded and not o.delivery.redelivered],
+                                      at, keep_ids=redelivered))
+        return outcomes, batch
 
-    outcomes, session = store.run_transaction(work)
-    session.commit()
+    outcomes, batch = store.run_transaction(work)
+    batch.session.commit()
+    claimed |= batch.claimed
     return outcomes
 
 

@@ -225,12 +225,16 @@ class Transaction:
         return loaded
 
     def apply(self, registered: list[tuple[str, str]], solved: list[tuple[str, int]], rows: list[dict],
-              at: float) -> None:
-        """Write what a batch decided: new students, solved tasks with their points, verdict rows."""
+              at: float, *, keep_ids: list[dict] = ()) -> list[int]:
+        """Write what a batch decided: new students, solved tasks with their points, verdict rows
+        (and the rows of `keep_ids`, whose new ids it returns)."""
         for slug, name in sorted(registered):  # in one order, so that two graders never deadlock
             self.register(slug, name, at)
         self.solve(solved, at)
         self.record(rows)
+        return [self.connection.exec_driver_sql(self.store.insert_verdict_sql + " RETURNING id",
+                                                (self.workshop, *map(row.__getitem__, VERDICT_FIELDS))).scalar_one()
+                for row in keep_ids]
 
     def register(self, slug: str, name: str, at: float) -> None:
         """Add the student with their registration point; `Conflict` if someone was quicker."""

@@ -38,7 +38,7 @@ def crash_then_recover(settings, store, where: str, send) -> None:
                 raise Killed
             patch.setattr(Grader, "reply", die)
         else:
-            def die(self, *args):
+            def die(self, *args, **kwargs):
                 raise Killed
             patch.setattr(Transaction, "apply", die)
         doomed, thread = start_grader(settings, store, swallow=Killed)

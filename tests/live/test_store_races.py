@@ -41,11 +41,11 @@ def test_a_task_answered_by_two_graders_at_once_scores_once(store, monkeypatch):
     load, apply = Transaction.load, Transaction.apply
     a_loaded, a_may_write, b_loading = threading.Event(), threading.Event(), threading.Event()
 
-    def paused_apply(self, *args):
+    def paused_apply(self, *args, **kwargs):
         if threading.current_thread().name == "grader-a":
             a_loaded.set()
             assert a_may_write.wait(WAIT), "grader B never started"
-        return apply(self, *args)
+        return apply(self, *args, **kwargs)
 
     def announced_load(self, *args):
         if threading.current_thread().name == "grader-b":
