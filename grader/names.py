@@ -18,6 +18,19 @@ def results_queue(workshop: str) -> str:
     return f"{workshop}.results"
 
 
+def answers_queue(workshop: str, slug: str) -> str:
+    """A student's own queue for answers, `W.results.<slug>`: the `reply_to` of their tasks. The
+    grader reads every student's answers queue side by side, so a student who floods their own
+    cannot delay anyone else's answers."""
+    return f"{workshop}.results.{slug}"
+
+
+def answers_owner(queue: str, workshop: str) -> str | None:
+    """The student whose answers queue `queue` is, or None for any other queue."""
+    prefix = f"{workshop}.results."
+    return queue[len(prefix):] if queue.startswith(prefix) and len(queue) > len(prefix) else None
+
+
 def rejected_queue(workshop: str) -> str:
     """Where messages that break the protocol end up, with the reason in a header: `W.rejected`."""
     return f"{workshop}.rejected"

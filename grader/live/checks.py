@@ -45,6 +45,7 @@ class Kind:
     WRONG = "wrong"
     NOT_DEALT = "not-dealt"
     NOT_REGISTERED = "not-registered"
+    NOT_YOURS = "not-yours"  # sent to another student's answers queue
     REJECTED = "rejected"
     THROTTLED = "throttled"  # not graded at all: the student sent too many that scored nothing
 
@@ -53,7 +54,7 @@ class Kind:
 # "already" verdict it gets now stands for the scoring one it got then.
 SCORED_BEFORE = {Kind.ALREADY_REGISTERED: Kind.REGISTERED, Kind.ALREADY_SOLVED: Kind.CORRECT}
 MISSES = {Kind.ALREADY_REGISTERED, Kind.ALREADY_SOLVED, Kind.WRONG, Kind.NOT_DEALT, Kind.NOT_REGISTERED,
-          Kind.REJECTED}  # what counts against a student's allowance of messages that score nothing
+          Kind.NOT_YOURS, Kind.REJECTED}  # what counts against a student's allowance of messages that score nothing
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,16 @@ def check_registration(message: Registration, known: Known, workshop: str) -> Ve
     )
 
 
-def check_answer(message: Answer, known: Known, workshop: str) -> Verdict:
+def check_answer(message: Answer, known: Known, workshop: str, owner: str | None = None) -> Verdict:
+    """`owner`: the student whose answers queue `W.results.<owner>` the answer came from (None
+    for the shared `W.results`)."""
+    if owner is not None and owner != message.slug:
+        return Verdict(
+            False, FIBONACCI, 0,
+            f"This answer went to `{names.answers_queue(workshop, owner)}`, the answers queue of `{owner}`, "
+            f"but it is signed {message.name!r} (`{message.slug}`): send your answers to the `reply_to` of "
+            f"your tasks, `{names.answers_queue(workshop, message.slug)}`.", kind=Kind.NOT_YOURS,
+        )
     if known.registered_as is None:
         return Verdict(
             False, FIBONACCI, 0,

@@ -1,4 +1,5 @@
-"""Where students' messages arrive: the grader's consumer on `name` and `W.results`.
+"""Where students' messages arrive: the grader's consumer on `name`, `W.results` and every
+student's answers queue `W.results.<id>`.
 
 Messages are taken in batches. A batch is graded and recorded in one transaction; only after
 the commit are protocol breakers copied to `W.rejected` (in one AMQP transaction), replies sent,
@@ -7,10 +8,12 @@ and the batch acked. A crash before the ack means redelivery, and grading is ide
 What keeps one message from stopping the class:
 - properties are read as untrusted data (`envelope`), and pika's decoding of them cannot fail
   (`wire`); a grading bug costs one message, which is rejected;
-- every connection takes one message at a time (from each queue) while what it gets was
-  delivered before (the unacked messages of a connection that broke come back first), then
-  `PREFETCH` at once: a message that breaks connections is then all but alone in flight when it
-  does, and the broker dead-letters it after `queues.POISON_LIMIT` tries;
+- every connection first takes the messages at the head of each queue one at a time while they
+  were delivered before (the unacked messages of a connection that broke come back first), and
+  only then consumes: a message that breaks connections is alone in flight when it does, and
+  the broker dead-letters it after `queues.POISON_LIMIT` tries;
+- each student's answers queue is consumed on its own with a small prefetch, so a student who
+  floods theirs delays nobody else;
 - the store going away holds the batch and retries it: the connection stays, the messages keep
   their delivery counts;
 - direct reply-to replies go out on a connection of their own (`replies.DirectReplies`);
@@ -23,7 +26,6 @@ import itertools
 import logging
 import threading
 import time
-import uuid
 
 import pika
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, InternalError, OperationalError
@@ -32,17 +34,18 @@ from grader import broker, names
 from grader.errors import WorkshopError
 from grader.live import queues, replies, wire
 from grader.live.checks import rejection
-from grader.live.envelope import Delivery, from_pika
+from grader.live.envelope import Delivery
 from grader.live.fairness import Limiter
 from grader.live.grading import Outcome, exercise_of, grade_batch
+from grader.live.intake import PREFETCH, Intake, envelope
 from grader.live.protocol import REGISTER
 from grader.live.store import Conflict, Store
 from grader.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PREFETCH = 600  # unacked messages per queue the broker may send ahead: a batch, and the next one arriving
 CAREFUL = PREFETCH  # at most this many redelivered messages are settled one at a time after a (re)connect
+REFRESH = 2.0  # seconds between looks in the store for students registered by another grader
 MAX_BATCH = 500  # messages graded in one transaction
 REASON_HEADER = replies.REASON_HEADER
 LINGER, LINGER_STEP = 0.02, 0.002  # seconds a batch may wait to fill up; seconds to wait for the next message
@@ -62,6 +65,7 @@ class Grader:
         self.stopping = threading.Event()
         self.consuming = threading.Event()  # set while the grader consumes (for whoever waits on it)
         self.graded = 0  # messages graded and acked since start
+        self.claimed: set[int] = set()  # earlier verdicts given back to redelivered messages (grading.Batch)
         self.direct = replies.DirectReplies(settings.rabbitmq_url)
 
     def stop(self) -> None:
@@ -84,57 +88,76 @@ class Grader:
         copies = connection.channel()  # copies to W.rejected: one AMQP transaction per batch
         copies.tx_select()
         pending: list[Delivery] = []
-        consumers: dict[str, str] = {}
-
-        def on_message(ch, method, properties, body):
-            queue = consumers.get(method.consumer_tag, names.results_queue(self.workshop))
-            try:
-                pending.append(from_pika(queue, method, properties, body))
-            except Exception:  # noqa: BLE001 - never lose the delivery tag: reject the message instead
-                log.exception("could not read a message's envelope")
-                pending.append(Delivery(queue, b"", tag=method.delivery_tag, unreadable="the envelope",
-                                        digest=f"unreadable-envelope-{uuid.uuid4().hex}"))
-
-        cancelled: list[str] = []
-
-        def start(prefetch: int) -> None:
-            channel.basic_qos(prefetch_count=prefetch)  # applies to the consumers started after it
-            consumers.clear()
-            for queue in (names.REGISTER_QUEUE, names.results_queue(self.workshop)):
-                consumers[channel.basic_consume(queue=queue, on_message_callback=on_message)] = queue
-
-        # The broker cancels a consumer whose queue was deleted: start again, declaring it anew.
-        channel.add_on_cancel_callback(lambda frame: cancelled.append(frame.method.consumer_tag))
-        careful = CAREFUL  # redelivered messages still to settle one at a time
-        start(1 if careful > 0 else PREFETCH)
-        log.info("grader consuming from %s", ", ".join(consumers.values()))
-        self.consuming.set()
+        intake = Intake(connection, channel, self.workshop, lambda queue, method, properties, body: pending.append(
+            envelope(queue, method, properties, body)))
+        self.consuming.set()  # from here on, a lost connection is news (reconnect at once), not a bad start
+        # Whatever a broken connection left unacked comes back first: one message at a time, so
+        # that a message that breaks connections is alone in flight when it does.
+        if not self.settle(connection, channel, copies, intake, intake.shared):
+            return
+        students = self._registered()
+        intake.declare(students)
+        if not self.settle(connection, channel, copies, intake, [names.answers_queue(self.workshop, slug)
+                                                                  for slug in sorted(students)]):
+            return
+        intake.start(students)
+        log.info("grader consuming from %s and %d students' answers queues", ", ".join(intake.shared),
+                 len(intake.students))
+        refreshed = time.monotonic()
         while not self.stopping.is_set():
             connection.process_data_events(time_limit=0 if pending else 0.2)
-            if cancelled and not pending:
-                raise WorkshopError(f"the broker cancelled the grader's consumer of {consumers.get(cancelled[0])} "
+            if intake.cancelled and not pending:
+                raise WorkshopError(f"the broker cancelled the grader's consumer of {intake.cancelled[0]} "
                                     "(was the queue deleted?)")
+            if time.monotonic() > refreshed + REFRESH:  # students another grader registered
+                intake.add(self._registered() - intake.students)
+                refreshed = time.monotonic()
             if not pending:
                 continue
             _fill(connection, pending)
             batch, pending[:] = pending[:MAX_BATCH], pending[MAX_BATCH:]
-            outcomes = self.grade(connection, batch)
-            if outcomes is None:
+            if not self.finish(connection, channel, copies, intake, batch):
                 return  # stopping while the store was away: the broker redelivers the batch
-            self.respond(connection, channel, copies, outcomes)
-            widen = careful > 0 and (len(batch) >= careful or not any(d.redelivered for d in batch))
-            careful = 0 if widen else careful - len(batch)
-            if widen:  # cancelled before the ack, so that no message is in flight to a cancelled consumer
-                for tag in list(consumers):
-                    channel.basic_cancel(tag)
-            channel.basic_ack(delivery_tag=max(d.tag for d in batch), multiple=True)
-            self.graded += len(batch)
-            channel.basic_publish(exchange=names.events_exchange(self.workshop), routing_key="",
-                                  body=replies.announcement(outcomes),
-                                  properties=pika.BasicProperties(content_type="application/json"))
-            if widen:
-                start(PREFETCH)
         channel.close()
+
+    def settle(self, connection, channel, copies, intake: Intake, names_: list[str]) -> bool:
+        """Grade the messages at the head of each queue one at a time (`basic_get`) while they are
+        redeliveries, at most CAREFUL of them in all. False if the grader stopped meanwhile."""
+        budget = CAREFUL
+        for queue in names_:
+            while budget > 0 and not self.stopping.is_set():
+                method, properties, body = channel.basic_get(queue)
+                if method is None:
+                    break
+                budget -= 1
+                delivery = envelope(queue, method, properties, body)
+                if not self.finish(connection, channel, copies, intake, [delivery]):
+                    return False
+                if not delivery.redelivered:
+                    break
+        return not self.stopping.is_set()
+
+    def finish(self, connection, channel, copies, intake: Intake, batch: list[Delivery]) -> bool:
+        """Grade, record, respond, ack, announce. False if the grader stopped while the store was away."""
+        outcomes = self.grade(connection, batch)
+        if outcomes is None:
+            return False
+        intake.add(self.respond(connection, channel, copies, outcomes))
+        channel.basic_ack(delivery_tag=max(d.tag for d in batch), multiple=True)
+        self.graded += len(batch)
+        channel.basic_publish(exchange=names.events_exchange(self.workshop), routing_key="",
+                              body=replies.announcement(outcomes),
+                              properties=pika.BasicProperties(content_type="application/json"))
+        return True
+
+    def _registered(self) -> set[str]:
+        """The registered students, or none while the store is away (the next refresh tries again)."""
+        try:
+            return {slug for slug, _name in self.store.registered()}
+        except DBAPIError as exc:
+            log.warning("cannot read the registered students (%s); their answers queues are read later",
+                        str(exc).splitlines()[0][:200])
+            return set()
 
     def grade(self, connection, batch: list[Delivery]) -> list[Outcome] | None:
         """The batch's outcomes; while the store is away, keep the connection alive and retry."""
@@ -153,7 +176,7 @@ class Grader:
         """A batch that fails for any other reason is graded one message at a time, and a single
         message that still fails is rejected: a bug costs that message, never the grader."""
         try:
-            return grade_batch(self.store, batch, self.limiter)
+            return grade_batch(self.store, batch, self.limiter, claimed=self.claimed)
         except Exception as exc:  # noqa: BLE001
             if _store_failed(exc):
                 raise
@@ -166,8 +189,8 @@ class Grader:
 
     # -- after the commit ----------------------------------------------------------------------
 
-    def respond(self, connection, channel, copies, outcomes: list[Outcome]) -> None:
-        """After the commit: copy rejects, declare new students' queues, reply."""
+    def respond(self, connection, channel, copies, outcomes: list[Outcome]) -> set[str]:
+        """After the commit: copy rejects, declare new students' queues, reply. Returns the new students."""
         rejected = [outcome for outcome in outcomes if outcome.rejected]
         if rejected:
             # A redelivered reject may have been copied already: W.rejected may hold a copy twice, never none.
@@ -175,11 +198,14 @@ class Grader:
                 body, properties = replies.rejected_copy(outcome)
                 publish_buffered(copies, names.rejected_queue(self.workshop), body, properties)
             copies.tx_commit()
+        registered = set()
         for outcome in outcomes:
             if outcome.verdict.exercise == REGISTER and outcome.verdict.points:
-                queues.declare_student_queue(connection, self.workshop, outcome.slug)
+                queues.declare_student_queues(connection, self.workshop, outcome.slug)
+                registered.add(outcome.slug)
             if outcome.reply:
                 self.reply(channel, outcome)
+        return registered
 
     def reply(self, channel, outcome: Outcome) -> None:
         delivery = outcome.delivery

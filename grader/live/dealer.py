@@ -22,7 +22,7 @@ import pika.exceptions
 from grader import broker, names
 from grader.errors import BrokerUnavailable, WorkshopError
 from grader.live.protocol import MAX_N, MIN_N
-from grader.live.queues import declare_student_queue
+from grader.live.queues import declare_student_queues
 from grader.live.store import Store
 from grader.settings import Settings
 
@@ -31,10 +31,11 @@ log = logging.getLogger(__name__)
 STALE = 10.0  # seconds after which a recorded task that was never confirmed is published again
 
 
-def task_properties(message_id: str, workshop: str) -> pika.BasicProperties:
+def task_properties(message_id: str, workshop: str, slug: str) -> pika.BasicProperties:
+    """A task's properties; its `reply_to` is the student's own answers queue."""
     return pika.BasicProperties(content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
                                 message_id=message_id, correlation_id=message_id,
-                                reply_to=names.results_queue(workshop))
+                                reply_to=names.answers_queue(workshop, slug))
 
 
 def choose(already: set[int], count: int, rng: random.Random) -> list[int]:
@@ -65,11 +66,11 @@ def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None
         channel = connection.channel()
         channel.confirm_delivery()
         for slug, tasks in again.items():
-            if declare_student_queue(connection, settings.workshop, slug):
+            if declare_student_queues(connection, settings.workshop, slug):
                 log.info("publishing again %d tasks of %s that were never confirmed", len(tasks), slug)
                 store.mark_published(slug, _publish(channel, settings.workshop, slug, tasks), time.time())
         for slug, ns in fresh.items():
-            if not declare_student_queue(connection, settings.workshop, slug):
+            if not declare_student_queues(connection, settings.workshop, slug):
                 continue
             ids = {n: uuid.uuid4().hex for n in ns}
             recorded = store.add_tasks(slug, ids, time.time())  # less any n another dealer just dealt
@@ -96,7 +97,8 @@ def _publish(channel, workshop: str, slug: str, tasks: dict[int, str]) -> list[i
     for n, message_id in tasks.items():
         try:
             channel.basic_publish(exchange="", routing_key=names.tasks_queue(workshop, slug),
-                                  body=json.dumps({"n": n}).encode(), properties=task_properties(message_id, workshop),
+                                  body=json.dumps({"n": n}).encode(),
+                                  properties=task_properties(message_id, workshop, slug),
                                   mandatory=True)
             confirmed.append(n)
         except (pika.exceptions.UnroutableError, pika.exceptions.NackError):

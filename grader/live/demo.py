@@ -97,11 +97,12 @@ def _act(channel, store, settings, student: Simulated, rng: random.Random, last_
     if roll < 0.04:
         channel.basic_publish("", results, rng.choice(MALFORMED))
         return "malformed"
+    own = names.answers_queue(settings.workshop, student.slug)  # the tasks' reply_to
     if roll < 0.08 and student.slug in last_answer:
-        _publish(channel, results, last_answer[student.slug])
+        _publish(channel, own, last_answer[student.slug])
         return "repeated"
     queue = names.tasks_queue(settings.workshop, student.slug)
-    method, _properties, body = channel.basic_get(queue, auto_ack=True)
+    method, properties, body = channel.basic_get(queue, auto_ack=True)
     if method is None:  # out of tasks: ask for more, as a student would ask the instructor
         if student.slug in dict(store.registered()):
             deal(settings, store, 2, only=[student.slug], rng=rng)
@@ -109,7 +110,7 @@ def _act(channel, store, settings, student: Simulated, rng: random.Random, last_
     n = json.loads(body)["n"]
     right = rng.random() < student.accuracy
     answer = {"n": n, "Fn": str(fibonacci(n)) if right else fibonacci(n) + rng.randint(1, 9), "name": student.name}
-    _publish(channel, results, answer)
+    _publish(channel, properties.reply_to or own, answer)
     last_answer[student.slug] = answer
     return "right" if right else "wrong"
 

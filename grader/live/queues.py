@@ -1,6 +1,7 @@
 """The protocol's queues and exchanges, declared with the arguments that keep the class safe.
 
-- `name` and `W.results` are quorum queues with a delivery limit: a message that the grader's
+- `name`, `W.results` and every student's answers queue `W.results.<id>` are quorum queues
+  with a delivery limit: a message that the grader's
   connection failed on `POISON_LIMIT` times (it never got as far as being acked) is dead-lettered
   by the broker itself to `W.rejected`, with an `x-death` header that says `delivery_limit`. The
   broker counts; the grader needs to understand nothing about the message.
@@ -28,7 +29,7 @@ REJECTED_MAX_BYTES = 16 * 1024 * 1024
 
 
 def intake_arguments(workshop: str) -> dict:
-    """The arguments of `name` and `W.results`."""
+    """The arguments of `name`, `W.results` and the students' answers queues `W.results.<id>`."""
     return {"x-queue-type": "quorum", "x-delivery-limit": POISON_LIMIT, "x-dead-letter-exchange": "",
             "x-dead-letter-routing-key": names.rejected_queue(workshop)}
 
@@ -67,9 +68,11 @@ def _declare(connection, queue: str, arguments: dict, lost: str) -> None:
     channel.close()
 
 
-def declare_student_queue(connection, workshop: str, slug: str) -> bool:
-    """Declare `W.<slug>` on a channel of its own: a student who declared it with other properties
-    closes that channel (PRECONDITION_FAILED), not the grader's."""
+def declare_student_queues(connection, workshop: str, slug: str) -> bool:
+    """Declare a student's tasks queue `W.<slug>` and answers queue `W.results.<slug>`, each on a
+    channel of its own: a student who declared one with other properties closes that channel
+    (PRECONDITION_FAILED), not the grader's. True if the tasks queue can be dealt into."""
+    declare_answers_queue(connection, workshop, slug)
     channel = connection.channel()
     try:
         channel.queue_declare(queue=names.tasks_queue(workshop, slug), durable=True)
@@ -80,3 +83,9 @@ def declare_student_queue(connection, workshop: str, slug: str) -> bool:
     finally:
         if channel.is_open:
             channel.close()
+
+
+def declare_answers_queue(connection, workshop: str, slug: str) -> None:
+    """Declare the student's answers queue `W.results.<slug>` (a quorum queue like `W.results`)."""
+    _declare(connection, names.answers_queue(workshop, slug), intake_arguments(workshop),
+             "a message that breaks the grader's connection again and again is not taken out of its way")

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from grader import names
 from grader.live.checks import fibonacci
 from grader.live.dealer import deal
+from grader.live.identity import student_id
 from grader.settings import AmqpAddress
 from tests.live import rawframes as rf
 from tests.live.deadletters import Publisher, RejectedQueue, points_by_slug, wait_for
@@ -195,7 +196,8 @@ ANSWER_BREAKERS = GENERIC_BREAKERS | {
     "Fn 1001 digit string": lambda t: _json({"n": 10, "Fn": "9" * 1001, "name": _name(t)}),
     "Fn 1001 digit number": lambda t: b'{"n": 10, "Fn": ' + b"9" * 1001 + b', "name": "' + _name(t).encode() + b'"}',
 }
-BREAKERS = {names.REGISTER_QUEUE: GENERIC_BREAKERS, RESULTS: ANSWER_BREAKERS}
+OWN = {name: names.answers_queue(WORKSHOP, student_id(name)) for name in STUDENTS}  # each one's answers queue
+BREAKERS = {names.REGISTER_QUEUE: GENERIC_BREAKERS, RESULTS: ANSWER_BREAKERS, OWN[STUDENTS[0]]: ANSWER_BREAKERS}
 
 
 @dataclass(frozen=True)
@@ -220,16 +222,18 @@ class Good:
     noise: bytes = b""
     with_message_id: bool = True
     protocol_queue: str = RESULTS
+    own_queue: bool = False  # to the student's answers queue, not the shared W.results
 
 
 bad_messages = st.one_of(*(
     st.builds(Bad, queue=st.just(queue), breaks=st.sampled_from(sorted(breakers)), props=properties,
               reply=st.sampled_from(REPLY_KINDS_BAD), noise=garbage, with_message_id=st.booleans())
     for queue, breakers in BREAKERS.items()))
-plain_answers = st.builds(Good, student=st.integers(0, len(STUDENTS) - 1))
+plain_answers = st.builds(Good, student=st.integers(0, len(STUDENTS) - 1), own_queue=st.booleans())
 odd_answers = st.builds(Good, student=st.integers(0, len(STUDENTS) - 1), props=properties,
                         reply=st.sampled_from(REPLY_KINDS_GOOD), noise=garbage, with_message_id=st.booleans(),
-                        protocol_queue=st.sampled_from([names.REGISTER_QUEUE, RESULTS, REJECTED]))
+                        protocol_queue=st.sampled_from([names.REGISTER_QUEUE, RESULTS, REJECTED, *OWN.values()]),
+                        own_queue=st.booleans())
 
 
 # -- the classroom ------------------------------------------------------------------------------
@@ -276,14 +280,15 @@ class Classroom:
         n = self.tasks[good.student].pop()
         body = {"n": n, "Fn": fibonacci(n), "name": student.name}
         self.expected[student.slug] += 1
+        queue = OWN[student.name] if good.own_queue else RESULTS
         if good.props is None:
-            student.send(RESULTS, body)
+            student.send(queue, body)
             return
         tag = uuid.uuid4().hex.encode()  # a message_id is the grader's key for a message: unique
         message_id = _short(tag + good.noise) if good.with_message_id else None
         reply = reply_to(good.reply, good.noise, tag, own=student.replies, protocol=good.protocol_queue)
         raw = raw_properties(good.props, user=self.user, reply=reply, message_id=message_id)
-        refused = self.publisher.publish(RESULTS, json.dumps(body).encode(), raw)
+        refused = self.publisher.publish(queue, json.dumps(body).encode(), raw)
         assert refused is None, f"the broker refused a correct answer's properties {good.props!r}: {refused}"
 
     def expect_feedback(self, student, correlation_ids: list) -> None:

@@ -44,7 +44,7 @@ def test_dealt_tasks_follow_the_protocol(grader, store, student, settings):
         assert properties.content_type == "application/json"
         assert properties.delivery_mode == 2
         assert properties.message_id and properties.correlation_id == properties.message_id
-        assert properties.reply_to == "summercamp.results"
+        assert properties.reply_to == "summercamp.results.ada-lovelace"  # the student's own answers queue
     assert len({p.message_id for p, _ in tasks}) == 3
 
 
