@@ -1,10 +1,13 @@
 """Grader throughput beside a bare pika loop, on the same broker, in the same run.
 
-All three read from quorum queues declared like `W.results`. The baseline is the least a consumer does: take each message, decode the JSON, check F(n), ack.
+All of them read from quorum queues declared like `W.results`. The baseline is the least a
+consumer does: take each message, decode the JSON, check F(n), ack.
 Two baselines: the textbook loop that acks every message, and a tuned one that acks every 100
 messages at once (multiple=True), as the grader acks a batch. The grader also validates the
 protocol, decides against the store, commits the verdicts and only then acks. All read the same
-answers from a queue filled beforehand, so that the figure is the consuming side alone.
+answers from a queue filled beforehand, so that the figure is the consuming side alone. The
+grader is measured twice: reading the shared `W.results`, and reading every student's own
+answers queue `W.results.<id>` (the tasks' reply_to), 50 messages in flight from each.
 
     RABBITMQ_URL=amqp://guest:guest@localhost:5672/%2F python benchmarks/grader_throughput.py
 """
@@ -28,17 +31,20 @@ from grader.live.checks import fibonacci
 from grader.live.consumer import CAREFUL, PREFETCH, Grader
 
 
-def fill(settings, queue: str, bodies: list[bytes], reply_to: str | None = None) -> None:
-    """Put `bodies` in `queue`, declared as the grader declares `W.results` (a quorum queue with a
-    delivery limit), so that the baselines read from the same kind of queue as the grader."""
+def fill(settings, queue, bodies: list[bytes], reply_to: str | None = None) -> None:
+    """Put `bodies` in `queue` (a name, or a function of the body's index), declared as the grader
+    declares `W.results` (a quorum queue with a delivery limit), so that the baselines read from
+    the same kind of queue as the grader."""
+    route = queue if callable(queue) else (lambda index: queue)
     connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
     queues.declare_protocol(connection, settings.workshop)
     channel = connection.channel()
-    channel.queue_declare(queue, durable=True, arguments=queues.intake_arguments(settings.workshop))
+    for name in {route(index) for index in range(len(bodies))}:
+        channel.queue_declare(name, durable=True, arguments=queues.intake_arguments(settings.workshop))
     channel.confirm_delivery()  # every answer in the queue before the clock starts
     properties = pika.BasicProperties(reply_to=reply_to) if reply_to else None
-    for body in bodies:
-        channel.basic_publish("", queue, body, properties=properties)
+    for index, body in enumerate(bodies):
+        channel.basic_publish("", route(index), body, properties=properties)
     connection.close()
 
 
@@ -94,6 +100,14 @@ def grader_run(settings, store, count: int) -> float:
     return (count - graded) / (ended - at)
 
 
+def feedback_queue(settings) -> str:
+    """A queue for the grader's replies (not W.*: the grader never replies into those)."""
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    connection.channel().queue_declare("feedback", durable=True)
+    connection.close()
+    return "feedback"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=100)
@@ -105,7 +119,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     bodies = answers(args.students, args.tasks)
     print(f"grader throughput: {len(bodies)} answers, {args.rounds} rounds, {environment()}")
-    bare, tuned, graded = [], [], []
+    bare, tuned, graded, own = [], [], [], []
     for round_ in range(1, args.rounds + 1):
         with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp:
             store = seeded_store(args.store or f"sqlite:///{tmp}/bench.sqlite", args.students, args.tasks)
@@ -113,21 +127,25 @@ def main() -> None:
             bare.append(len(bodies) / bare_loop(settings, "bench.bare", len(bodies)))
             fill(settings, "bench.bare", bodies)
             tuned.append(len(bodies) / bare_loop(settings, "bench.bare", len(bodies), ack_every=100))
-            reply_to = None
-            if args.reply:
-                connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
-                connection.channel().queue_declare("feedback", durable=True)  # not W.*: the grader replies there
-                connection.close()
-                reply_to = "feedback"
+            reply_to = feedback_queue(settings) if args.reply else None
             fill(settings, names.results_queue(settings.workshop), bodies, reply_to)
             graded.append(grader_run(settings, store, len(bodies)))
             store.close()
+        with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp:  # each to their own answers queue
+            store = seeded_store(args.store or f"sqlite:///{tmp}/bench.sqlite", args.students, args.tasks)
+            fill(settings, lambda index: names.answers_queue(settings.workshop, f"student-{index % args.students}"),
+                 bodies, feedback_queue(settings) if args.reply else None)
+            own.append(grader_run(settings, store, len(bodies)))
+            store.close()
         print(f"  round {round_}: bare loop {bare[-1]:7.0f}/s   bare, acks by 100 {tuned[-1]:7.0f}/s   "
-              f"grader {graded[-1]:7.0f}/s (from its answer {CAREFUL} on; the first {CAREFUL}, connecting "
-              f"included, took {grader_run.careful_seconds:.2f} s)")
-    b, t, g = statistics.median(bare), statistics.median(tuned), statistics.median(graded)
+              f"grader {graded[-1]:7.0f}/s, from the students' own answers queues {own[-1]:7.0f}/s "
+              f"(from its answer {CAREFUL} on; the first {CAREFUL}, connecting included, took "
+              f"{grader_run.careful_seconds:.2f} s)")
+    b, t, g, o = (statistics.median(figures) for figures in (bare, tuned, graded, own))
     print(f"median: grader {g:.0f} answers/s (verified, committed, acked); bare loop {b:.0f}/s, "
           f"ratio {g / b:.2f}; bare loop acking by 100 {t:.0f}/s, ratio {g / t:.2f}")
+    print(f"median: grader reading {args.students} students' own answers queues {o:.0f} answers/s, "
+          f"ratio {o / t:.2f} to the bare loop acking by 100")
 
 
 if __name__ == "__main__":
