@@ -31,8 +31,8 @@ def live_permissions(workshop: str) -> dict[str, str]:
     return {
         "configure": private,  # declare exclusive server-named queues for feedback and chat
         "write": rf"{private}|^amq\.default$|{chat}",  # publish through the default exchange, and chat
-        # consume feedback and tasks; never the answers or rejects meant for the grader
-        "read": rf"{private}|^{re.escape(workshop)}\.(?!results$|rejected$).+",
+        # consume feedback and tasks; never the answers (W.results, W.results.<id>) or rejects meant for the grader
+        "read": rf"{private}|^{re.escape(workshop)}\.(?!results$|results\.|rejected$).+",
     }
 
 

@@ -58,6 +58,12 @@ def test_on_the_live_vhost_a_student_can_register_and_get_feedback_but_not_read_
     with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="ACCESS_REFUSED"):
         channel.basic_get("summercamp.results", auto_ack=True)  # nor answers
     channel = connection.channel()
+    admin = connect(vhost.url)
+    admin.channel().queue_declare("summercamp.results.bob", durable=True)
+    admin.close()
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker, match="ACCESS_REFUSED"):
+        channel.basic_get("summercamp.results.bob", auto_ack=True)  # nor a classmate's answers queue
+    channel = connection.channel()
     assert channel.basic_get("summercamp.ada", auto_ack=True) == (None, None, None)  # tasks: yes
     channel.queue_bind(feedback, "summercamp.chat.all")  # the chat: listen and speak
     channel.basic_publish("summercamp.chat.all", "", b"hello, class")

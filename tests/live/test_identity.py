@@ -187,3 +187,10 @@ def test_a_latin_name_with_one_look_alike_letter_is_refused(name, data):
     fake = name[:at] + LOOK_ALIKES[name[at]] + name[at + 1:]
     with pytest.raises(BadName, match="mixes letters of the scripts"):
         student_id(fake)
+
+
+@given(st.sampled_from(["results", "rejected"]), st.sampled_from(["", " ", "  ", "!"]), st.booleans())
+def test_no_name_takes_the_id_of_one_of_the_graders_queues(word, around, upper):
+    name = around + (word.upper() if upper else word.capitalize()) + around
+    made = student_id(name.strip() or word)
+    assert made != word and made.startswith(word + "-") and ID.match(made), made
