@@ -7,6 +7,9 @@
 - `lab.take(connection, queue, wanted)`: take chosen messages out of a queue, exclusive ones too
 - `lab.routes(binding_keys, routing_keys)`: which keys the broker itself routes to which bindings
 - `lab.time_limit(seconds, sentence)`: stop the student's code that runs too long, with a sentence
+- `lab.expect_connected(connection)`: the student's connection is open, to the course's broker and vhost
+- `lab.explain(error)`: a sentence for a pika error; importing `lab` makes Jupyter show pika's
+  errors that way
 """
 
 from grader.lab.checks import (
@@ -19,6 +22,7 @@ from grader.lab.checks import (
     expect_exchange,
     expect_messages,
     expect_queue,
+    expect_state,
     ok,
     peek,
     queue_definition,
@@ -27,7 +31,8 @@ from grader.lab.checks import (
     take,
     wait_until,
 )
-from grader.lab.connection import broker_url, channel, management, settings, vhost
+from grader.lab.connection import broker_url, channel, expect_connected, management, settings, vhost
+from grader.lab.errors import explain, install
 from grader.lab.limits import time_limit
 from grader.lab.reset import reset
 from grader.lab.routing import routes
@@ -42,9 +47,12 @@ __all__ = [
     "channel",
     "expect",
     "expect_binding",
+    "expect_connected",
     "expect_exchange",
     "expect_messages",
     "expect_queue",
+    "expect_state",
+    "explain",
     "management",
     "ok",
     "peek",
@@ -62,3 +70,5 @@ __all__ = [
     "vhost",
     "wait_until",
 ]
+
+install()

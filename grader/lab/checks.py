@@ -15,17 +15,22 @@ import pika
 import pika.exceptions
 
 from grader.lab import connection
+from grader.lab.errors import GREEN, RED, RESET, closed_note
 
 
 class CheckFailed(AssertionError):
-    """A check that did not pass; `str()` is the sentence the student reads."""
+    """A check that did not pass; `str()` is the sentence the student reads. When one of the
+    student's channels was closed by the broker, the sentence starts by saying so."""
+
+    def __init__(self, sentence: str):
+        super().__init__(closed_note() + sentence)
 
     def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
-        return [f"\x1b[1;31m✘ {self}\x1b[0m"]
+        return [f"{RED}✘ {self}{RESET}"]
 
 
 def ok(sentence: str) -> None:
-    print(f"✔ {sentence}")
+    print(f"{GREEN}✔ {sentence}{RESET}")
 
 
 def expect(condition: object, sentence: str) -> None:
@@ -92,21 +97,23 @@ def expect_queue(
     exclusive: bool | None = None,
     arguments: dict | None = None,
     queue_type: str | None = None,
+    client: str = "pika",
 ) -> dict:
-    """The queue exists with the given properties; returns its management description."""
+    """The queue exists with the given properties; returns its management description. The
+    advice is written for `client` ("pika", or "kombu" for the kombu lesson)."""
     definition = queue_definition(name)
-    expect(
-        definition is not None,
-        f"there is no queue `{name}` on the broker yet: declare it with "
-        f"channel.queue_declare(queue={name!r}, ...)",
-    )
+    declare = (f"describe it as Queue({name!r}, ...) and declare it (declare=[...] when you publish, or "
+               f"Queue(...)(connection).declare())") if client == "kombu" else \
+        f"declare it with channel.queue_declare(queue={name!r}, ...)"
+    delete = f"connection.default_channel.queue_delete({name!r})" if client == "kombu" else \
+        f"from a new channel if the broker closed yours: connection.channel().queue_delete({name!r})"
+    expect(definition is not None, f"there is no queue `{name}` on the broker yet: {declare}")
     if durable is not None:
         if durable:
             expect(
                 definition["durable"],
-                f"the queue `{name}` exists but is not durable: declare it with durable=True "
-                f"(delete it first with channel.queue_delete({name!r}), the broker will not change "
-                "an existing queue)",
+                f"the queue `{name}` exists but is not durable, and the broker never changes an existing "
+                f"queue: delete it ({delete}), then declare it again with durable=True",
             )
         else:
             expect(not definition["durable"], f"the queue `{name}` should not be durable")
@@ -130,6 +137,13 @@ def expect_queue(
             + ("" if actual is None else f" (it has {actual!r})"),
         )
     return definition
+
+
+def expect_state(name: str) -> QueueState:
+    """The queue's counts (`queue_state`); a check fails with a sentence if there is no such queue."""
+    state = queue_state(name)
+    expect(state is not None, f"there is no queue `{name}` on the broker (was it declared, or deleted since?)")
+    return state
 
 
 def expect_messages(name: str, count: int) -> QueueState:

@@ -39,3 +39,29 @@ def channel() -> Iterator[pika.adapters.blocking_connection.BlockingChannel]:
     finally:
         if connection.is_open:
             connection.close()
+
+
+def expect_connected(connection, what: str = "connection") -> None:
+    """The student's connection (pika's BlockingConnection or kombu's Connection) is open and goes
+    to the course's broker and vhost (those of RABBITMQ_URL): a connection hard-coded to
+    `localhost` or to another vhost works, but every check then looks somewhere else and would
+    blame the student for things they did declare."""
+    from grader.lab.checks import expect  # checks imports this module
+
+    if hasattr(connection, "virtual_host") and hasattr(connection, "hostname"):  # kombu
+        expect(connection.connected, f"`{what}` is not connected yet: kombu connects lazily, call {what}.connect()")
+        host, port, vhost_ = connection.hostname, connection.port or 5672, connection.virtual_host
+        how = "Connection(lab.broker_url())"
+    else:
+        expect(isinstance(connection, pika.BlockingConnection),
+               f"`{what}` should be a pika.BlockingConnection (it is {type(connection).__name__})")
+        expect(connection.is_open, f"`{what}` is closed: run the cell that connects again")
+        params = connection._impl.params  # pika 1.x (pinned): the parameters it connected with
+        host, port, vhost_ = params.host, params.port, params.virtual_host
+        how = "pika.BlockingConnection(pika.URLParameters(lab.broker_url()))"
+    wanted = settings().amqp
+    same_host = host == wanted.host or {host, wanted.host} <= {"localhost", "127.0.0.1", "::1"}
+    expect(same_host and port == wanted.port and vhost_ == wanted.vhost,
+           f"`{what}` is connected to {host}:{port}, vhost {vhost_!r}, but this course's broker is "
+           f"{wanted.host}:{wanted.port}, vhost {wanted.vhost!r} (RABBITMQ_URL): connect with {how} so that "
+           "the checks look where your queues are")

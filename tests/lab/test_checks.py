@@ -22,7 +22,7 @@ def test_a_missing_queue_is_named_with_the_call_that_declares_it(vhost):
 
 def test_a_queue_that_is_not_durable_is_reported_with_the_fix(channel):
     channel.queue_declare("task_queue", exclusive=True)
-    with pytest.raises(lab.CheckFailed, match="exists but is not durable: declare it with durable=True"):
+    with pytest.raises(lab.CheckFailed, match="exists but is not durable.*then declare it again with durable=True"):
         lab.expect_queue("task_queue", durable=True)
 
 
