@@ -125,6 +125,14 @@ class Student:
             got.append((properties, json.loads(body)))
         return got
 
+    def every_task(self, at_least: int) -> list:
+        """Every task message in this student's queue (waiting for `at_least` of them), acked: a
+        task dealt again after a dealer's crash may be there twice."""
+        got = self.tasks(at_least)
+        while (more := self.channel.basic_get(names.tasks_queue(WORKSHOP, self.slug), auto_ack=True))[0] is not None:
+            got.append((more[1], json.loads(more[2])))
+        return got
+
     def close(self) -> None:
         if self.connection.is_open:
             self.connection.close()

@@ -63,7 +63,7 @@ def test_a_dealer_killed_between_recording_and_publishing_leaves_nobody_without_
     thread.start()
     try:
         for slug, name in zip(slugs, NAMES):
-            got = {body["n"] for _, body in make_student(name).tasks(3)}
+            got = {body["n"] for _, body in make_student(name).every_task(3)}
             assert got == set(recorded(store)[slug]), f"{name}'s queue and the store disagree"
     finally:
         running.stop()
@@ -103,7 +103,7 @@ def test_workshop_deal_that_loses_its_connection_says_so_in_one_line_and_the_nex
     assert all(published is not None for by_n in state.values() for published in by_n.values())
     for slug, name in list(zip(slugs, many))[:3] + list(zip(slugs, many))[-3:]:
         expected = set(state.get(slug, {}))
-        got = {body["n"] for _, body in make_student(name).tasks(len(expected))} if expected else set()
+        got = {body["n"] for _, body in make_student(name).every_task(len(expected))} if expected else set()
         assert got == expected, f"{name}'s queue and the store disagree"
 
 

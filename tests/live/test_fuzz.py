@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ RESULTS = names.results_queue(WORKSHOP)
 REJECTED = names.rejected_queue(WORKSHOP)
 WAIT = 30  # s for everything of one example to be graded (a poison may cost the grader reconnects)
 STUDENTS = ("Ada Lovelace", "Bob", "Carol")
-TASKS_EACH = 80  # enough for every correct answer of every example
+TASKS_EACH = 80  # dealt to each student at first; more are recorded when the examples use them up
 RUN = uuid.uuid4().hex[:8]
 COUNTER = itertools.count()
 FUZZ = settings(derandomize=True, database=None, deadline=None, phases=(Phase.explicit, Phase.generate),
@@ -277,6 +278,11 @@ class Classroom:
 
     def send_good(self, good: Good) -> None:
         student = self.students[good.student]
+        if not self.tasks[good.student]:  # the examples used them up: record more (the grader reads the store)
+            fresh = sorted(set(range(5, 1001)) - self.store.dealt(student.slug))[:TASKS_EACH]
+            assert fresh, f"{student.name} has been dealt every n already"
+            self.tasks[good.student] = sorted(self.store.add_tasks(student.slug, {k: f"more-{k}" for k in fresh},
+                                                                   time.time(), published=True), reverse=True)
         n = self.tasks[good.student].pop()
         body = {"n": n, "Fn": fibonacci(n), "name": student.name}
         self.expected[student.slug] += 1
