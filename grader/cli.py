@@ -70,11 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--ip", default="127.0.0.1", help="address JupyterLab listens on (0.0.0.0 for a room)")
     up.add_argument("--workspace", type=Path, default=Path("workspace"),
                     help="where the students' copies of the notebooks live (default ./workspace)")
-    up.add_argument("--token", help="JupyterLab token (env JUPYTER_TOKEN; default: a random one)")
+    up.add_argument("--token", help="JupyterLab token (env JUPYTER_TOKEN; default: a random one, kept in "
+                                    f"<workspace>/{stack.TOKEN_FILE} for the next start)")
     up.add_argument("--leaderboard-port", type=int, default=int(os.environ.get("LEADERBOARD_PORT", 8000)),
                     help="port of the live grader's leaderboard (env LEADERBOARD_PORT, default 8000; 0: no grader)")
     up.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
     up.add_argument("--store", default=DEFAULT_STORE, help=f"the live grader's score store (default {DEFAULT_STORE})")
+    up.add_argument("--keep-open", type=_at_least(0), default=stack.KEEP_OPEN, metavar="K",
+                    help=f"keep every student supplied with K unsolved tasks, so that the live notebook can be "
+                         f"run again (default {stack.KEEP_OPEN}; 0: only the 3 dealt when they register)")
 
     serve = commands.add_parser("serve", help="the live service: grader, task dealer and leaderboard page")
     _live_flags(serve)
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(rabbitmq_url=args.rabbitmq_url, management_url=args.management_url,
-                             workshop=getattr(args, "workshop", None))
+                             workshop=getattr(args, "workshop", None)).check()
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -151,7 +155,7 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 def run_up(args: argparse.Namespace) -> int:
     return stack.up(_settings(args), workspace=args.workspace, port=args.port, ip=args.ip, token=args.token,
-                    leaderboard_port=args.leaderboard_port, store=args.store)
+                    leaderboard_port=args.leaderboard_port, store=args.store, keep_open=args.keep_open)
 
 
 def run_release(args: argparse.Namespace) -> int:

@@ -10,15 +10,28 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 from urllib.parse import urlsplit
 
+import pika
+import pika.exceptions
+import requests
+
 from grader import broker
-from grader.errors import ManagementUnavailable
+from grader.errors import ManagementUnavailable, WorkshopError
 from grader.management import Management
-from grader.settings import Settings
+from grader.settings import Settings, management_url_for
+
+
+class NotTheManagementApi(ManagementUnavailable):
+    """Something answers at the management URL, but not the management API (a wrong path, say)."""
+
+
+class DifferentBrokers(WorkshopError):
+    """The AMQP URL and the management URL lead to two different brokers."""
 
 
 @dataclass(frozen=True)
@@ -29,24 +42,84 @@ class Finding:
 
 def diagnose(settings: Settings, *, timeout: float = 5.0) -> Iterator[Finding]:
     """What the broker looks like, one finding at a time; raises a `WorkshopError` at the first
-    thing that is wrong."""
+    thing that is wrong (a bad URL too)."""
+    settings.check()
     address = settings.amqp
-
     connection = broker.connect(settings.rabbitmq_url, timeout=timeout)
     try:
-        version = broker.server_version(connection)
+        server = connection._impl.server_properties or {}
+        yield Finding("AMQP", f"{address.url(password=False)} answers: RabbitMQ {broker.server_version(connection)}")
+        yield Finding("vhost", f"{address.vhost!r} is usable by {address.user!r}")
+        api = Management.from_settings(settings, timeout=timeout)
+        overview = _overview(api, settings)
+        same_broker(settings, connection, server, overview, api)
     finally:
-        connection.close()
-    yield Finding("AMQP", f"{address.url(password=False)} answers: RabbitMQ {version}")
-    yield Finding("vhost", f"{address.vhost!r} is usable by {address.user!r}")
-
-    api = Management.from_settings(settings, timeout=timeout)
-    overview = api.overview()
+        if connection.is_open:
+            connection.close()
     yield Finding(
         "management",
         f"{settings.management_base} answers: plugin on, management {overview.get('management_version')}, "
-        f"Erlang {overview.get('erlang_version')}, node {overview.get('node')}",
+        f"Erlang {overview.get('erlang_version')}, node {overview.get('node')}, the same broker as AMQP",
     )
+
+
+def _overview(api: Management, settings: Settings) -> dict:
+    """/api/overview, or `ManagementUnavailable` saying that this is not the management API."""
+    usual = management_url_for(settings.rabbitmq_url)
+    try:
+        overview = api.overview()
+    except requests.RequestException as exc:  # what the API client does not turn into a sentence itself
+        raise ManagementUnavailable(
+            f"The management API at {api.base_url} cannot be asked ({type(exc).__name__}). "
+            f"Check --management-url or RABBITMQ_MANAGEMENT_URL (usually {usual})."
+        ) from exc
+    if not isinstance(overview, dict) or "node" not in overview:
+        found = "answers 404 (not found)" if overview is None else "is not the management API's overview"
+        raise NotTheManagementApi(
+            f"{api.base_url}/api/overview {found}: {api.base_url} is not the address of the management API. "
+            f"Check --management-url or RABBITMQ_MANAGEMENT_URL (usually {usual}, without a path)."
+        )
+    return overview
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value or "")
+
+
+def same_broker(settings: Settings, connection: pika.BlockingConnection, server: dict, overview: dict,
+                api: Management) -> None:
+    """`DifferentBrokers` unless the AMQP connection and the management API lead to the same broker:
+    first what each says about itself (cluster name, version), then a queue declared over AMQP
+    that the management API must see."""
+    amqp_side = {"cluster": _text(server.get("cluster_name")), "version": _text(server.get("version"))}
+    api_side = {"cluster": _text(overview.get("cluster_name")), "version": _text(overview.get("rabbitmq_version"))}
+    fix = (f"Point --management-url (RABBITMQ_MANAGEMENT_URL) at the management API of the AMQP broker, "
+           f"usually {management_url_for(settings.rabbitmq_url)}, or --url (RABBITMQ_URL) at the other one.")
+    where_amqp = settings.amqp.url(password=False)
+    differ = [key for key in amqp_side if amqp_side[key] and api_side[key] and amqp_side[key] != api_side[key]]
+    if differ:
+        raise DifferentBrokers(
+            f"The AMQP URL and the management URL lead to two different brokers: {where_amqp} is "
+            f"RabbitMQ {amqp_side['version']} (cluster {amqp_side['cluster']!r}), {settings.management_base} is "
+            f"RabbitMQ {api_side['version']} (cluster {api_side['cluster']!r}, node {overview.get('node')}). {fix}"
+        )
+    probe = f"workshop.doctor.{uuid.uuid4().hex}"
+    try:
+        channel = connection.channel()
+        channel.queue_declare(probe, exclusive=True)  # gone with the connection
+    except pika.exceptions.ChannelClosedByBroker:
+        return  # no right to declare queues here: what the two said about themselves has to do
+    try:
+        seen = api.queue(settings.amqp.vhost, probe) is not None
+    finally:
+        if channel.is_open:
+            channel.queue_delete(probe)
+    if not seen:
+        raise DifferentBrokers(
+            f"The AMQP URL and the management URL lead to two different brokers: the queue {probe!r} just "
+            f"declared at {where_amqp} is not on vhost {settings.amqp.vhost!r} of {settings.management_base} "
+            f"(node {overview.get('node')}). {fix}"
+        )
 
 
 def check(settings: Settings, *, timeout: float = 5.0, out: TextIO = sys.stdout) -> None:

@@ -1,7 +1,14 @@
 """`workshop doctor`: findings when the broker is fine, one actionable line when it is not."""
 
+import contextlib
+import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
 
 from tests.net import free_port
 
@@ -66,3 +73,93 @@ def test_doctor_pointed_at_the_management_port_says_it_is_not_amqp(broker):
     result = workshop("doctor", "--url", url)
     assert result.returncode == 1
     assert "does not speak AMQP" in result.stderr
+
+
+@pytest.mark.parametrize("flags", [
+    ["--url", "localhost:5672"],
+    ["--url", "amqp://guest:guest@localhost:not-a-port/%2F"],
+    ["--management-url", "localhost:15672"],
+    ["--management-url", "http://localhost:not-a-port"],
+])
+def test_doctor_with_a_malformed_url_prints_one_error_line_naming_the_flag(flags):
+    result = workshop("doctor", *flags)
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and repr(flags[1]).replace("guest:guest", "guest:***") in line
+    assert flags[0] in line and "for example" in line
+
+
+def test_doctor_with_a_management_url_that_has_a_wrong_path_says_it_is_not_the_api(vhost):
+    result = workshop("doctor", "--management-url", f"{vhost.management_url.rstrip('/')}/nope")
+    assert result.returncode == 1
+    assert "ok  AMQP" in result.stdout and "ok  management" not in result.stdout
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "404" in line and "not the address of the management API" in line
+
+
+class _FakeManagement(BaseHTTPRequestHandler):
+    """Answers /api/overview with `overview`, and 404 to everything else."""
+
+    overview: dict = {}
+
+    def do_GET(self):  # noqa: N802 - the http.server name
+        found = self.path.split("?")[0] == "/api/overview"
+        body = json.dumps(self.overview if found else {"error": "Object Not Found"}).encode()
+        self.send_response(200 if found else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def fake_management(overview: dict):
+    handler = type("Handler", (_FakeManagement,), {"overview": overview})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_doctor_says_when_the_management_api_is_another_broker_by_its_name(vhost):
+    other = vhost.api.overview() | {"cluster_name": "rabbit@elsewhere", "node": "rabbit@elsewhere"}
+    with fake_management(other) as url:
+        result = workshop("doctor", "--management-url", url)
+    assert result.returncode == 1
+    assert "ok  management" not in result.stdout
+    [line] = result.stderr.strip().splitlines()
+    assert "two different brokers" in line and "rabbit@elsewhere" in line and "--management-url" in line
+
+
+def test_doctor_says_when_the_management_api_is_another_broker_with_the_same_name(vhost):
+    # Claims to be the very same broker; the queue the doctor declares over AMQP is not in it.
+    with fake_management(vhost.api.overview()) as url:
+        result = workshop("doctor", "--management-url", url)
+    assert result.returncode == 1
+    assert "ok  management" not in result.stdout
+    [line] = result.stderr.strip().splitlines()
+    assert "two different brokers" in line and "workshop.doctor." in line
+    assert vhost.api.queues(vhost.name) == []  # the probe queue is gone
+
+
+SECOND_BROKER = "http://127.0.0.1:15673"  # RabbitMQ 4.0 beside the 3.10 of our CI machine, when it runs
+
+
+def test_doctor_says_when_the_management_api_is_that_of_a_second_real_broker(vhost):
+    try:
+        requests.get(f"{SECOND_BROKER}/api/overview", auth=("guest", "guest"), timeout=3).raise_for_status()
+    except requests.RequestException as exc:
+        pytest.skip(f"no second broker at {SECOND_BROKER}: {exc}")
+    result = workshop("doctor", "--management-url", SECOND_BROKER)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "two different brokers" in line and SECOND_BROKER in line

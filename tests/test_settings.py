@@ -2,7 +2,8 @@
 
 import pytest
 
-from grader.settings import DEFAULT_RABBITMQ_URL, AmqpAddress, Settings
+from grader.errors import WorkshopError
+from grader.settings import DEFAULT_RABBITMQ_URL, AmqpAddress, InvalidUrl, Settings
 
 
 def test_defaults_work_on_a_laptop():
@@ -37,3 +38,28 @@ def test_an_amqp_url_round_trips_with_an_encoded_vhost():
 def test_a_url_that_is_not_amqp_is_refused_with_an_example():
     with pytest.raises(ValueError, match="amqp://guest:guest@localhost"):
         AmqpAddress.parse("http://localhost:15672")
+
+
+def test_the_management_url_defaults_to_port_15672_on_the_amqp_host():
+    from_env = Settings.from_env({"RABBITMQ_URL": "amqp://ada:pw@rabbit.example:5673/v"})
+    assert from_env.management_base == "http://rabbit.example:15672"
+    assert from_env.management_credentials == ("ada", "pw")
+    from_flag = Settings.from_env({"RABBITMQ_URL": "amqp://a:b@envhost/v"}, rabbitmq_url="amqp://x:y@flaghost/w")
+    assert from_flag.management_base == "http://flaghost:15672"
+    assert Settings(rabbitmq_url="amqp://[::1]:5672/%2F").management_base == "http://[::1]:15672"
+    given = Settings.from_env({"RABBITMQ_URL": "amqp://a:b@envhost/v", "RABBITMQ_MANAGEMENT_URL": "http://m:1"})
+    assert given.management_base == "http://m:1"
+
+
+@pytest.mark.parametrize(("values", "words"), [
+    ({"rabbitmq_url": "localhost:5672"}, ["'localhost:5672' is not an amqp:// URL", "--url"]),
+    ({"rabbitmq_url": "amqp://ada:secret@h:port/%2F"}, ["no valid port number", "'amqp://ada:***@h:port/%2F'"]),
+    ({"management_url": "localhost:15672"}, ["is not an http:// URL", "--management-url"]),
+    ({"management_url": "http://admin:secret@h:x"}, ["'http://admin:***@h:x'", "http://localhost:15672"]),
+])
+def test_check_refuses_a_malformed_url_with_an_example_and_never_shows_its_password(values, words):
+    with pytest.raises(InvalidUrl) as refused:
+        Settings(**values).check()
+    assert all(word in str(refused.value) for word in words), str(refused.value)
+    assert "secret" not in str(refused.value)
+    assert isinstance(refused.value, WorkshopError)  # the command line prints it as one error line
