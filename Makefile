@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test bench release check-release doctor clean
 
-run: $(STAMP)  ## the workshop: broker check, JupyterLab with the course
+run: $(STAMP)  ## the workshop: broker check, JupyterLab with the course, live grader (ARGS="--keep-open 5", ...)
 	$(BIN)/workshop up $(ARGS)
 
 test: $(STAMP)  ## the whole test suite against a real broker

@@ -7,23 +7,81 @@ them cleanly.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from grader import doctor, paths
-from grader.errors import ManagementUnavailable
+from grader.errors import ManagementUnavailable, WorkshopError
 from grader.live.store import DEFAULT_STORE
 from grader.settings import ENVIRONMENT, Settings
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 10
+TOKEN_FILE = ".jupyter-token"  # in the workspace: the token that `up` generated, kept for the next start
+KEEP_OPEN = 3  # unsolved tasks every student is kept supplied with
+
+
+def cannot_listen(ip: str, port: int) -> str | None:
+    """Why nothing could listen on `ip`:`port` now (in use, not an address of this machine), or None."""
+    try:
+        addresses = socket.getaddrinfo(ip, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"{ip!r} is not an address of this machine ({exc.strerror})"
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is fine
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return "something already listens there"
+                return exc.strerror or str(exc)
+    return None
+
+
+def check_ports(ip: str, port: int, leaderboard_port: int | None) -> None:
+    """`WorkshopError` naming the flag to change, before anything starts, when a port is taken."""
+    if leaderboard_port and leaderboard_port == port:
+        raise WorkshopError(f"JupyterLab and the leaderboard cannot both use port {port}: "
+                            "choose another with --port or --leaderboard-port")
+    wanted = [(port, "JupyterLab", "--port", "JUPYTER_PORT")]
+    if leaderboard_port:
+        wanted.append((leaderboard_port, "the leaderboard", "--leaderboard-port", "LEADERBOARD_PORT"))
+    for number, what, flag, variable in wanted:
+        problem = cannot_listen(ip, number)
+        if problem is not None:
+            raise WorkshopError(f"{what} cannot listen on {ip}:{number} ({problem}; is the workshop already "
+                                f"running?): choose another port with {flag} (env {variable}) or stop what uses it")
+
+
+def jupyter_token(workspace: Path, given: str | None = None) -> tuple[str, Path | None]:
+    """The JupyterLab token and the file it is kept in: `given` (flag or JUPYTER_TOKEN) is not
+    kept; otherwise the one in `workspace/.jupyter-token`, made (mode 0600) on the first start,
+    so that the address handed to the room still works after a restart."""
+    if given:
+        return given, None
+    path = workspace / TOKEN_FILE
+    try:
+        kept = path.read_text().strip()
+    except FileNotFoundError:
+        kept = ""
+    if kept:
+        path.chmod(0o600)
+        return kept, path
+    token = secrets.token_urlsafe(16)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(token + "\n")
+    path.chmod(0o600)  # also when the file was there, empty, with looser permissions
+    return token, path
 
 
 def prepare_workspace(workspace: Path, notebooks: Path = paths.NOTEBOOKS) -> list[Path]:
@@ -59,25 +117,28 @@ def jupyter_command(workspace: Path, *, port: int, ip: str, token: str) -> list[
     ]
 
 
-def serve_command(settings: Settings, *, port: int, ip: str, store: str) -> list[str]:
+def serve_command(settings: Settings, *, port: int, ip: str, store: str, keep_open: int = KEEP_OPEN) -> list[str]:
     return [sys.executable, "-m", "grader", "serve", "--port", str(port), "--ip", ip, "--store", store,
-            "--workshop", settings.workshop]
+            "--workshop", settings.workshop, "--keep-open", str(keep_open)]
 
 
 def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.0.0.1",
-       token: str | None = None, leaderboard_port: int | None = 8000, store: str = DEFAULT_STORE) -> int:
+       token: str | None = None, leaderboard_port: int | None = 8000, store: str = DEFAULT_STORE,
+       keep_open: int = KEEP_OPEN) -> int:
     """Run the workshop until interrupted; returns the exit status. Without `leaderboard_port`,
-    JupyterLab only (the live grader runs elsewhere)."""
+    JupyterLab only (the live grader runs elsewhere). `keep_open`: unsolved tasks the live
+    service keeps every student supplied with (0: only those dealt when they register)."""
+    check_ports(ip, port, leaderboard_port)
     try:
         doctor.check(settings)
-    except ManagementUnavailable:
-        if not doctor.enable_local_management(settings):
+    except ManagementUnavailable as exc:  # the plugin may be off: turn it on, on this machine
+        if isinstance(exc, doctor.NotTheManagementApi) or not doctor.enable_local_management(settings):
             raise
         doctor.check(settings)
     workspace = workspace.resolve()
     copied = prepare_workspace(workspace)
     log.info("workspace %s: %d notebook files copied, existing work kept", workspace, len(copied))
-    token = token or os.environ.get("JUPYTER_TOKEN") or secrets.token_urlsafe(16)
+    token, kept_in = jupyter_token(workspace, token or os.environ.get("JUPYTER_TOKEN"))
 
     env = dict(os.environ)
     env[ENVIRONMENT["rabbitmq_url"]] = settings.rabbitmq_url
@@ -87,10 +148,14 @@ def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.
     children = [subprocess.Popen(jupyter_command(workspace, port=port, ip=ip, token=token), env=env,
                                  start_new_session=True)]
     print(f"JupyterLab:  http://{host}:{port}/lab?token={token}", flush=True)
+    if kept_in is not None:
+        print(f"             the token is kept in {kept_in} for the next start (delete it for a new one)", flush=True)
     if leaderboard_port:
-        children.append(subprocess.Popen(serve_command(settings, port=leaderboard_port, ip=ip, store=store), env=env,
-                                         start_new_session=True))
-        print(f"Leaderboard: http://{host}:{leaderboard_port}/  (live grader on, scores in {store})", flush=True)
+        command = serve_command(settings, port=leaderboard_port, ip=ip, store=store, keep_open=keep_open)
+        children.append(subprocess.Popen(command, env=env, start_new_session=True))
+        supply = f"{keep_open} open tasks per student" if keep_open else "3 tasks per student on registering"
+        print(f"Leaderboard: http://{host}:{leaderboard_port}/  (live grader on, {supply}, scores in {store})",
+              flush=True)
     return supervise(children)
 
 
