@@ -135,7 +135,7 @@ class Batch:
             self.session.charge(key, self.now)
             if verdict.kind == Kind.REJECTED and self.session.wait(key, self.now):
                 reply = self.session.may_reply(key, self.now)  # still judged and copied; answered 1/s at most
-        return Outcome(delivery, verdict, self.state.points(slug), slug, n, reply=reply)
+        return Outcome(delivery, verdict, self.state.points(slug or _signer(message)), slug, n, reply=reply)
 
     def _verdict(self, delivery: Delivery, message, slug: str | None, n: int | None) -> Verdict:
         if isinstance(message, Rejected):
@@ -156,6 +156,11 @@ class Batch:
                                   kind=row["kind"])
                 return Outcome(delivery, earlier, row["total"], slug, n, replayed=True, recorded=False)
         return None
+
+
+def _signer(message) -> str | None:
+    """The student a rejected message was signed by, if it got that far: their total goes in the feedback."""
+    return message.student if isinstance(message, Rejected) else None
 
 
 def _names(delivery: Delivery, message) -> tuple[str | None, int | None, str | None]:
@@ -211,7 +216,7 @@ def grade_batch(store: Store, deliveries: list[Delivery], limiter: Limiter | Non
 
 def _grade_in_store(store: Store, deliveries: list[Delivery], messages: list, limiter: Limiter, clock,
                     claimed: set[int]) -> list[Outcome]:
-    slugs = {slug for slug in (getattr(m, "slug", None) for m in messages) if slug}
+    slugs = {slug for slug in (getattr(m, "slug", None) or _signer(m) for m in messages) if slug}
     pairs = {(m.slug, m.n) for m in messages if isinstance(m, Answer)}
     digests = {d.key for d in deliveries if d.redelivered}
 

@@ -20,7 +20,12 @@ FIBONACCI = "fibonacci"
 
 
 class Rejected(ValueError):
-    """The message can never be graded; `str()` says why, for the student."""
+    """The message can never be graded; `str()` says why, for the student. `student`: the id of
+    the registered name the message was signed with, when it got that far (for the feedback's total)."""
+
+    def __init__(self, reason: str, student: str | None = None):
+        super().__init__(reason)
+        self.student = student
 
 
 @dataclass(frozen=True)
@@ -62,23 +67,31 @@ def registration(body: bytes) -> Registration:
 def answer(body: bytes) -> Answer:
     """A `{"n": n, "Fn": F(n), "name": ...}` message to `W.results`."""
     data = decode(body)
-    name, slug = _name(data)
-    n = data.get("n")
-    if "n" not in data:
-        raise Rejected('the answer has no "n": send {"n": n, "Fn": F(n), "name": your name}')
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise Rejected(f'"n" must be a whole number, not {_preview(json.dumps(n))}')
-    if not MIN_N <= n <= MAX_N:
-        raise Rejected(f'"n" is {n}; tasks have {MIN_N} <= n <= {MAX_N}')
-    if "Fn" not in data:
-        raise Rejected('the answer has no "Fn": send {"n": n, "Fn": F(n), "name": your name}')
-    return Answer(name, slug, n, _fn(data["Fn"]))
+    name, slug = _name(data, ANSWER_EXAMPLE)
+    try:
+        n = data.get("n")
+        if "n" not in data:
+            raise Rejected(f'the answer has no "n": send {ANSWER_EXAMPLE}')
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise Rejected(f'"n" must be a whole number, not {_json_preview(n)}')
+        if not MIN_N <= n <= MAX_N:
+            raise Rejected(f'"n" is {n}; tasks have {MIN_N} <= n <= {MAX_N}')
+        if "Fn" not in data:
+            raise Rejected(f'the answer has no "Fn": send {ANSWER_EXAMPLE}')
+        return Answer(name, slug, n, _fn(data["Fn"]))
+    except Rejected as exc:
+        raise Rejected(str(exc), student=slug) from None
 
 
-def _name(data: dict) -> tuple[str, str]:
+ANSWER_EXAMPLE = '{"n": n, "Fn": F(n), "name": "Your Name"} with the name you registered'
+REGISTRATION_EXAMPLE = '{"name": "Your Name"}'
+
+
+def _name(data: dict, example: str = REGISTRATION_EXAMPLE) -> tuple[str, str]:
     """The trimmed name and its student id (`grader.live.identity`)."""
     if "name" not in data:
-        raise Rejected('the message has no "name": send {"name": "Your Name"}')
+        kind = "message" if example == REGISTRATION_EXAMPLE else "answer"
+        raise Rejected(f'the {kind} has no "name": send {example}')
     name = data["name"]
     if not isinstance(name, str):
         raise Rejected(f'"name" must be a string, not {type(name).__name__}')
@@ -99,7 +112,7 @@ def _fn(value: object) -> int:
     if isinstance(value, str):
         digits = value.strip()
         if not digits.isascii() or not digits.isdigit():
-            raise Rejected(f'"Fn" must be a whole number or a string of decimal digits, not {_preview(value)}')
+            raise Rejected(f'"Fn" must be a whole number or a string of decimal digits, not {_json_preview(value)}')
         if len(digits) > MAX_FN_DIGITS:
             raise Rejected(f'"Fn" has {len(digits)} digits; the limit is {MAX_FN_DIGITS}')
         return int(digits)
@@ -109,3 +122,9 @@ def _fn(value: object) -> int:
 def _preview(text: str, limit: int = 40) -> str:
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     return repr(text)
+
+
+def _json_preview(value: object, limit: int = 40) -> str:
+    """`value` as the student wrote it in JSON, cut to `limit` characters: "10" for a string."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

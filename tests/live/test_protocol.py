@@ -76,3 +76,35 @@ def test_an_answer_accepts_fn_as_an_integer_or_a_string_of_digits():
 def test_malformed_answers_are_rejected_with_the_reason(value, reason):
     with pytest.raises(Rejected, match=reason):
         protocol.answer(body(value))
+
+
+def test_a_value_of_the_wrong_type_is_quoted_once_as_the_student_wrote_it():
+    with pytest.raises(Rejected) as string_n:
+        protocol.answer(body({"n": "10", "Fn": 55, "name": "Ada"}))
+    assert str(string_n.value) == '"n" must be a whole number, not "10"'
+    with pytest.raises(Rejected) as float_n:
+        protocol.answer(body({"n": 10.5, "Fn": 55, "name": "Ada"}))
+    assert str(float_n.value) == '"n" must be a whole number, not 10.5'
+    with pytest.raises(Rejected) as letters:
+        protocol.answer(body({"n": 10, "Fn": "5x", "name": "Ada"}))
+    assert str(letters.value).endswith('not "5x"')
+
+
+def test_an_answer_without_a_name_is_told_what_an_answer_looks_like():
+    with pytest.raises(Rejected) as nameless:
+        protocol.answer(body({"n": 10, "Fn": 55}))
+    reason = str(nameless.value)
+    assert reason.startswith('the answer has no "name"') and '"n": n, "Fn": F(n), "name"' in reason
+    assert nameless.value.student is None
+    with pytest.raises(Rejected) as unregistered:
+        protocol.registration(body({}))
+    assert str(unregistered.value) == 'the message has no "name": send {"name": "Your Name"}'
+
+
+def test_a_rejected_answer_knows_who_signed_it_once_the_name_is_read():
+    with pytest.raises(Rejected) as bad_n:
+        protocol.answer(body({"n": 3, "Fn": 2, "name": " Ada Lovelace "}))
+    assert bad_n.value.student == "ada-lovelace"
+    with pytest.raises(Rejected) as bad_name:
+        protocol.answer(body({"n": 10, "Fn": 55, "name": 7}))
+    assert bad_name.value.student is None
