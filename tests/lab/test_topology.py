@@ -108,3 +108,60 @@ def test_the_picture_can_show_only_some_queues_and_the_exchanges_bound_to_them(v
     connection.close()
     assert "chat.chosen" in texts(svg) and "any of ada='yes'" in texts(svg)
     assert "someone-elses" not in svg and "logs" not in texts(svg)
+
+
+def rects(svg: str, kind: str) -> list[tuple[float, float, float, float]]:
+    return [tuple(float(r.get(a)) for a in ("x", "y", "width", "height"))
+            for r in ET.fromstring(svg).iter(f"{SVG}rect") if r.get("class") == kind]
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def test_server_named_queues_and_long_names_can_be_told_apart():
+    gen = ["amq.gen-JzTY20BRgKO-HjmUJj0wLg", "amq.gen-JzTY20BRgKO-HjmUJj0wXq"]
+    long = [f"orders.{'very-long-service-name.' * 3}{end}" for end in ("eu-west-1", "eu-west-2")]
+    words = texts(render_svg(Topology(exchanges=[Exchange("logs.for.the.whole.class.of.summer.2026", "fanout")],
+                                      queues=[Queue(name, 0) for name in gen + long])))
+    assert set(gen) <= set(words) and "logs.for.the.whole.class.of.summer.2026" in words  # whole
+    shown = [word for word in words if word.startswith("orders.")]
+    assert len(shown) == 2 and all("…" in word for word in shown)  # cut in the middle...
+    assert shown[0].endswith("eu-west-1") and shown[1].endswith("eu-west-2")  # ...keeping the end that differs
+
+
+def test_binding_labels_cover_neither_each_other_nor_the_boxes():
+    exchanges = [Exchange(f"ex{i}", "direct") for i in range(3)]
+    queues = [Queue(f"amq.gen-{i:022d}", 0) for i in range(4)]
+    bindings = [Binding(e.name, q.name, "queue", f"key.{e.name}.{q.name[-2:]}") for e in exchanges for q in queues]
+    bindings.append(Binding("ex0", "ex2", "exchange", "a.much.longer.binding.key.between.exchanges"))
+    svg = render_svg(Topology(exchanges, queues, bindings), title="crossing")
+    labels, boxes = rects(svg, "label"), rects(svg, "box")
+    assert len(labels) == 3 * 4 + 1 and len(boxes) == 3 + 4
+    for i, label in enumerate(labels):
+        assert not any(overlap(label, other) for other in labels[i + 1:]), label
+        assert not any(overlap(label, box) for box in boxes), label
+    width, height = float(ET.fromstring(svg).get("width")), float(ET.fromstring(svg).get("height"))
+    assert all(x >= 0 and y >= 0 and x + w <= width and y + h <= height for x, y, w, h in labels + boxes)
+
+
+def test_a_lesson_can_draw_only_its_own_objects_and_by_default_everything(vhost):
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    channel = connection.channel()
+    channel.exchange_declare("logs", exchange_type="fanout")
+    channel.exchange_declare("direct_logs", exchange_type="direct")
+    mine = [channel.queue_declare("", exclusive=True).method.queue for _ in range(2)]
+    for queue in mine:
+        channel.queue_bind(queue, "logs")
+    channel.queue_declare("hello", durable=True)
+    channel.queue_declare("errors", durable=True)
+    channel.queue_bind("errors", "direct_logs", routing_key="error")
+    lesson_03 = texts(str(lab.show_topology(exchanges=["logs"])))
+    by_pattern = texts(str(lab.show_topology(queues=["amq.gen-*"])))
+    lesson_01 = texts(str(lab.show_topology(queues=["hello"])))
+    everything = texts(str(lab.show_topology()))
+    connection.close()
+    assert set(mine) | {"logs"} <= set(lesson_03) and not {"hello", "errors", "direct_logs"} & set(lesson_03)
+    assert set(mine) | {"logs"} <= set(by_pattern) and not {"hello", "errors", "direct_logs"} & set(by_pattern)
+    assert "hello" in lesson_01 and not (set(mine) | {"logs", "errors", "direct_logs"}) & set(lesson_01)
+    assert set(mine) | {"logs", "hello", "errors", "direct_logs"} <= set(everything)
