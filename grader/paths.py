@@ -6,3 +6,4 @@ REPO = Path(__file__).resolve().parent.parent
 COURSE = REPO / "course"
 NOTEBOOKS = REPO / "notebooks"
 SOLUTIONS = REPO / "solutions"
+DOCS = REPO / "docs"

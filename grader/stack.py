@@ -84,18 +84,32 @@ def jupyter_token(workspace: Path, given: str | None = None) -> tuple[str, Path 
     return token, path
 
 
-def prepare_workspace(workspace: Path, notebooks: Path = paths.NOTEBOOKS) -> list[Path]:
-    """Copy the released notebooks into `workspace`; files already there are the students' work
-    and are never overwritten. Returns the files copied."""
+def prepare_workspace(workspace: Path, notebooks: Path = paths.NOTEBOOKS, *,
+                      references: dict[str, Path] | None = None) -> list[Path]:
+    """Copy the released notebooks into `workspace`, and what the lessons point to (the reference
+    scripts into `solutions/`, the classroom protocol into `docs/`), so that JupyterLab, whose
+    root is the workspace, can open them. Files already there are the students' work and are
+    never overwritten. Returns the files copied."""
+    if references is None:
+        references = {"solutions": paths.SOLUTIONS, "docs": paths.DOCS / "protocol.md"}
+    copied = _copy_new(notebooks, workspace)
+    for name, source in references.items():
+        copied += _copy_new(source, workspace / name)
+    return copied
+
+
+def _copy_new(source: Path, target_dir: Path) -> list[Path]:
+    """Copy `source` (a file, or a folder's files) into `target_dir`, skipping what exists."""
+    files = [source] if source.is_file() else sorted(source.rglob("*"))
     copied = []
-    for source in sorted(notebooks.rglob("*")):
-        if not source.is_file() or ".ipynb_checkpoints" in source.parts:
+    for path in files:
+        if not path.is_file() or ".ipynb_checkpoints" in path.parts or "__pycache__" in path.parts:
             continue
-        target = workspace / source.relative_to(notebooks)
+        target = target_dir / (path.name if source.is_file() else path.relative_to(source))
         if target.exists():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+        shutil.copy2(path, target)
         copied.append(target)
     return copied
 

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -151,10 +152,14 @@ def test_doctor_says_when_the_management_api_is_another_broker_with_the_same_nam
     assert vhost.api.queues(vhost.name) == []  # the probe queue is gone
 
 
-SECOND_BROKER = "http://127.0.0.1:15673"  # RabbitMQ 4.0 beside the 3.10 of our CI machine, when it runs
+BROKERS_ON_CI = ("http://127.0.0.1:15672", "http://127.0.0.1:15673")  # CI runs RabbitMQ 3.10 and 4.0 side by side
 
 
 def test_doctor_says_when_the_management_api_is_that_of_a_second_real_broker(vhost):
+    own = urlsplit(vhost.management_url).port
+    [SECOND_BROKER] = [url for url in BROKERS_ON_CI if urlsplit(url).port != own][:1] or [None]
+    if SECOND_BROKER is None:
+        pytest.skip("the suite's own broker is not one of CI's two")
     try:
         requests.get(f"{SECOND_BROKER}/api/overview", auth=("guest", "guest"), timeout=3).raise_for_status()
     except requests.RequestException as exc:

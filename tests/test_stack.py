@@ -79,10 +79,24 @@ def test_the_workspace_keeps_student_work_across_restarts(tmp_path):
     (notebooks / "01").mkdir(parents=True)
     (notebooks / "01" / "a.ipynb").write_text("released")
     workspace = tmp_path / "workspace"
-    assert prepare_workspace(workspace, notebooks) == [workspace / "01" / "a.ipynb"]
+    assert prepare_workspace(workspace, notebooks, references={}) == [workspace / "01" / "a.ipynb"]
     (workspace / "01" / "a.ipynb").write_text("the student's work")
-    assert prepare_workspace(workspace, notebooks) == []
+    assert prepare_workspace(workspace, notebooks, references={}) == []
     assert (workspace / "01" / "a.ipynb").read_text() == "the student's work"
+
+
+def test_the_workspace_holds_what_the_lessons_point_to(tmp_path):
+    """Lessons 01 and 10 send students to solutions/ and docs/protocol.md: JupyterLab's root is
+    the workspace, so they are copied there."""
+    from grader import paths
+    from grader.stack import prepare_workspace
+
+    workspace = tmp_path / "workspace"
+    prepare_workspace(workspace)
+    assert (workspace / "docs" / "protocol.md").read_text() == (paths.DOCS / "protocol.md").read_text()
+    assert (workspace / "solutions" / "01-hello-world" / "send.py").is_file()
+    assert (workspace / "01-hello-world" / "01-hello-world.ipynb").is_file()
+    assert not list(workspace.rglob("__pycache__"))
 
 
 def workshop(*args, env=None):
