@@ -38,7 +38,7 @@ def test_make_run_serves_the_course_and_the_leaderboard_and_stops_cleanly(vhost,
                                start_new_session=True)
     try:
         listing = wait_for_contents(f"http://127.0.0.1:{port}/api/contents", token, process)
-        assert sorted(item["name"] for item in listing["content"]) == course.assignments()
+        assert sorted(item["name"] for item in listing["content"]) == sorted([*course.assignments(), "docs", "solutions"])
         first = course.assignments()[0]
         inside = wait_for_contents(f"http://127.0.0.1:{port}/api/contents/{first}", token, process)
         assert f"{first}.ipynb" in [item["name"] for item in inside["content"]]

@@ -14,7 +14,6 @@
 
 from grader.lab.checks import (
     CheckFailed,
-    Peeked,
     QueueState,
     bindings_of,
     expect,
@@ -24,16 +23,16 @@ from grader.lab.checks import (
     expect_queue,
     expect_state,
     ok,
-    peek,
     queue_definition,
     queue_state,
     settled_state,
-    take,
+    state_on,
     wait_until,
 )
 from grader.lab.connection import broker_url, channel, expect_connected, management, settings, vhost
 from grader.lab.errors import explain, install
 from grader.lab.limits import time_limit
+from grader.lab.reading import Peeked, peek, peek_on, take
 from grader.lab.reset import reset
 from grader.lab.routing import routes
 from grader.lab.topology import render_svg, show_topology, snapshot
@@ -56,6 +55,7 @@ __all__ = [
     "management",
     "ok",
     "peek",
+    "peek_on",
     "queue_definition",
     "queue_state",
     "render_svg",
@@ -65,6 +65,7 @@ __all__ = [
     "settled_state",
     "show_topology",
     "snapshot",
+    "state_on",
     "take",
     "time_limit",
     "vhost",

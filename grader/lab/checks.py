@@ -159,62 +159,20 @@ def expect_messages(name: str, count: int) -> QueueState:
     return state
 
 
-@dataclass(frozen=True)
-class Peeked:
-    exchange: str
-    routing_key: str
-    redelivered: bool
-    properties: pika.BasicProperties
-    body: bytes
-
-
-def peek(name: str, limit: int = 100) -> list[Peeked]:
-    """Up to `limit` messages of queue `name`, left in the queue (they come back as redelivered)."""
-    seen = []
-    with connection.channel() as ch:
-        for _ in range(limit):
-            method, properties, body = ch.basic_get(queue=name, auto_ack=False)
-            if method is None:
-                break
-            seen.append(Peeked(method.exchange, method.routing_key, method.redelivered, properties, body))
-        # Closing the channel without acking puts every message back in its place.
-    return seen
-
-
-def take(
-    connection: pika.BlockingConnection,
-    name: str,
-    wanted: Callable[[Peeked], bool],
-    *,
-    until: Callable[[list[Peeked]], bool] = bool,
-    timeout: float = 2.0,
-) -> list[Peeked]:
-    """Take out of queue `name` the messages that `wanted(message)` accepts, until `until(taken)`
-    holds (by default: one was taken) or `timeout` seconds passed; returns them in queue order.
-
-    It reads on a channel of its own opened on `connection`, so it can read that connection's
-    exclusive queues (a student's server-named inbox, which `peek` from another connection may
-    not). Messages it does not want stay in the queue, in their order.
-    """
-    taken: list[Peeked] = []
+def state_on(connection: pika.BlockingConnection, name: str) -> QueueState | None:
+    """Like `queue_state`, asked on a channel of its own on the student's `connection` (for its
+    exclusive queues); None if there is no such queue. The student's channels are never touched."""
     ch = connection.channel()
-    deadline = time.monotonic() + timeout
     try:
-        while not until(taken) and time.monotonic() < deadline:
-            method, properties, body = ch.basic_get(queue=name, auto_ack=False)
-            if method is None:
-                time.sleep(0.02)  # not process_data_events: it would run the connection's consumers
-                continue
-            message = Peeked(method.exchange, method.routing_key, method.redelivered, properties, body)
-            if wanted(message):
-                ch.basic_ack(method.delivery_tag)
-                taken.append(message)
-            # Unwanted messages stay unacked, so this loop never sees them twice; closing the
-            # channel puts them back in their places.
+        declared = ch.queue_declare(queue=name, passive=True).method
+        return QueueState(name, declared.message_count, declared.consumer_count)
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code == 404:
+            return None
+        raise
     finally:
         if ch.is_open:
             ch.close()
-    return taken
 
 
 # -- exchanges and bindings --------------------------------------------------------------------

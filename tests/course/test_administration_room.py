@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import uuid
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
 

@@ -7,13 +7,16 @@ and each plausible wrong answer in tests/course/wrong_answers/<lesson>.py.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from grader import course, paths
 from tests.conftest import make_vhost
-from tests.course.autograding import fill, grade, read, services_for, source_notebooks, wrong_answers
+from tests.course.autograding import fill, grade_many, read, source_notebooks, wrong_answers
 
 ASSIGNMENTS = course.assignments()
+pytestmark = pytest.mark.timeout(1800)  # the first test waits for every lesson to be graded
 CELL_TIMEOUT = 10  # seconds; the course's own is longer, the principle is the same
 LOCKED_EDIT = "pass  # the student replaced the test with this"
 
@@ -23,40 +26,46 @@ def first_test_cell(notebook) -> str:
                 if c.metadata.get("nbgrader", {}).get("grade"))
 
 
+def submissions_of(assignment: str) -> dict[str, dict]:
+    """student -> notebook name -> notebook: the source's solutions, the untouched release, a
+    student who edited a locked test cell, and each plausible wrong answer."""
+    sources = source_notebooks(assignment)
+    released = {name: read(paths.NOTEBOOKS / assignment / f"{name}.ipynb") for name in sources}
+
+    def submission(**kwargs):
+        return {name: fill(released[name], sources[name], **kwargs) for name in sources}
+
+    submissions = {
+        "solution": submission(),
+        "blank": submission(blank=True),
+        "locked-edit": {
+            name: fill(released[name], sources[name], blank=True,
+                       edits_locked={first_test_cell(sources[name]): LOCKED_EDIT})
+            for name in sources
+        },
+    }
+    for index, wrong in enumerate(wrong_answers(assignment)):
+        submissions[f"wrong-{index}"] = submission(answers=wrong.cells)
+    return submissions
+
+
 @pytest.fixture(scope="session")
 def graded_lessons(broker, tmp_path_factory):
-    """assignment -> {student -> Graded}, computed once per lesson on first use."""
+    """assignment -> {student -> Graded}: every lesson graded on first use, each in one nbgrader
+    run and a vhost of its own, two lessons at a time."""
     cache = {}
 
     def graded(assignment: str):
-        if assignment not in cache:
-            sources = source_notebooks(assignment)
-            released = {name: read(paths.NOTEBOOKS / assignment / f"{name}.ipynb") for name in sources}
-
-            def submission(**kwargs):
-                return {name: fill(released[name], sources[name], **kwargs) for name in sources}
-
-            submissions = {
-                "solution": submission(),
-                "blank": submission(blank=True),
-                "locked-edit": {
-                    name: fill(released[name], sources[name], blank=True,
-                               edits_locked={first_test_cell(sources[name]): LOCKED_EDIT})
-                    for name in sources
-                },
-            }
-            for index, wrong in enumerate(wrong_answers(assignment)):
-                submissions[f"wrong-{index}"] = submission(answers=wrong.cells)
-            vhost = make_vhost(broker, f"test-autograde-{assignment}")
+        if not cache:
+            vhosts = {a: make_vhost(broker, f"test-autograde-{a}-{uuid.uuid4().hex[:6]}") for a in ASSIGNMENTS}
             try:
-                folder = tmp_path_factory.mktemp(assignment)
-                with pytest.MonkeyPatch.context() as patch, \
-                        services_for(assignment, vhost.url, vhost.management_url, folder):
-                    patch.setenv("RABBITMQ_URL", vhost.url)
-                    patch.setenv("RABBITMQ_MANAGEMENT_URL", vhost.management_url)
-                    cache[assignment] = grade(folder / "course", assignment, submissions, cell_timeout=CELL_TIMEOUT)
+                jobs = [(tmp_path_factory.mktemp(a) / "course", a, submissions_of(a),
+                         {"RABBITMQ_URL": vhosts[a].url, "RABBITMQ_MANAGEMENT_URL": vhosts[a].management_url})
+                        for a in ASSIGNMENTS]
+                cache.update(zip(ASSIGNMENTS, grade_many(jobs, cell_timeout=CELL_TIMEOUT)))
             finally:
-                vhost.api.delete_vhost(vhost.name)
+                for made in vhosts.values():
+                    made.api.delete_vhost(made.name)
         return cache[assignment]
 
     return graded
