@@ -36,6 +36,9 @@ WAITS_WITH_DEADLINE = '''deadline = time.monotonic() + timeout
             self.connection.process_data_events(time_limit=deadline - time.monotonic())'''
 WAITS_FOREVER = '''while self.response is None:  # as in the pika 0.x tutorial
             self.connection.process_data_events()'''
+WAITS_ONE_SLICE = '''self.connection.process_data_events(time_limit=timeout)  # returns at the first event
+        if self.response is None:
+            raise TimeoutError("no answer")'''
 
 WRONG_ANSWERS = [
     WrongAnswer(
@@ -65,6 +68,11 @@ WRONG_ANSWERS = [
     WrongAnswer(
         name="the client waits for its reply forever, without a timeout",
         cells={"client": CLIENT.format(keep=CHECKS_ID, wait=WAITS_FOREVER)},
+        fails=frozenset({"check-client-timeout"}),
+    ),
+    WrongAnswer(
+        name="the client gives the whole timeout to one process_data_events, which returns at any reply",
+        cells={"client": CLIENT.format(keep=CHECKS_ID, wait=WAITS_ONE_SLICE)},
         fails=frozenset({"check-client-timeout"}),
     ),
 ]
