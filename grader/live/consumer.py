@@ -95,8 +95,7 @@ class Grader:
         # that a message that breaks connections is alone in flight when it does.
         if not self.settle(connection, channel, copies, intake, intake.shared):
             return
-        students = self._registered()
-        intake.declare(students)
+        students = intake.declare(self._registered())  # those whose answers queue can be read
         if not self.settle(connection, channel, copies, intake, [names.answers_queue(self.workshop, slug)
                                                                   for slug in sorted(students)]):
             return

@@ -9,6 +9,7 @@ queue never stands in front of anyone else's answer.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from grader import names
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 PREFETCH = 600  # unacked messages of `name` and of `W.results` the broker may send ahead: a batch, and the next
 STUDENT_PREFETCH = 50  # ... and of each student's answers queue: what one student's backlog may put before others
+RETRY = 60.0  # seconds before an answers queue the broker refused is tried again
 
 
 class Intake:
@@ -33,13 +35,25 @@ class Intake:
         self.students: set[str] = set()
         self.tags: dict[str, str] = {}  # consumer tag -> queue
         self.cancelled: list[str] = []  # queues whose consumer the broker cancelled (the queue was deleted)
+        self.refused: dict[str, float] = {}  # students whose answers queue the broker refused, until when
         self.on_message = on_message
         channel.add_on_cancel_callback(lambda frame: self.cancelled.append(self.tags.get(frame.method.consumer_tag,
                                                                                           "a queue")))
 
-    def declare(self, slugs) -> None:
+    def declare(self, slugs) -> set[str]:
+        """Declare these students' answers queues; the students whose queue can be read. A queue
+        the broker refuses (someone holds it exclusively) is tried again RETRY seconds later."""
+        now = time.monotonic()
+        usable = set()
         for slug in slugs:
-            queues.declare_answers_queue(self.connection, self.workshop, slug)
+            if self.refused.get(slug, 0) > now:
+                continue
+            if queues.declare_answers_queue(self.connection, self.workshop, slug):
+                usable.add(slug)
+                self.refused.pop(slug, None)
+            else:
+                self.refused[slug] = now + RETRY
+        return usable
 
     def start(self, slugs) -> None:
         self.channel.basic_qos(prefetch_count=PREFETCH)  # applies to the consumers started after it
@@ -51,8 +65,7 @@ class Intake:
         """Start reading these students' answers queues too (declaring them first)."""
         slugs = set(slugs) - self.students
         if slugs and self.tags:  # not before start(): those are read from its start
-            self.declare(slugs)
-            self._consume_students(slugs)
+            self._consume_students(self.declare(slugs))
 
     def _consume_students(self, slugs) -> None:
         self.channel.basic_qos(prefetch_count=STUDENT_PREFETCH)

@@ -72,7 +72,7 @@ def declare_student_queues(connection, workshop: str, slug: str) -> bool:
     """Declare a student's tasks queue `W.<slug>` and answers queue `W.results.<slug>`, each on a
     channel of its own: a student who declared one with other properties closes that channel
     (PRECONDITION_FAILED), not the grader's. True if the tasks queue can be dealt into."""
-    declare_answers_queue(connection, workshop, slug)
+    declare_answers_queue(connection, workshop, slug)  # refused: answers still reach W.results
     channel = connection.channel()
     try:
         channel.queue_declare(queue=names.tasks_queue(workshop, slug), durable=True)
@@ -85,7 +85,16 @@ def declare_student_queues(connection, workshop: str, slug: str) -> bool:
             channel.close()
 
 
-def declare_answers_queue(connection, workshop: str, slug: str) -> None:
-    """Declare the student's answers queue `W.results.<slug>` (a quorum queue like `W.results`)."""
-    _declare(connection, names.answers_queue(workshop, slug), intake_arguments(workshop),
-             "a message that breaks the grader's connection again and again is not taken out of its way")
+def declare_answers_queue(connection, workshop: str, slug: str) -> bool:
+    """Declare the student's answers queue `W.results.<slug>` (a quorum queue like `W.results`).
+    False, with a warning, when the broker refuses it for any other reason than other arguments
+    (for example a student holds an exclusive queue of that name: 405 RESOURCE_LOCKED): that
+    student's queue is then left out, and nobody else's grading stops for it."""
+    queue = names.answers_queue(workshop, slug)
+    try:
+        _declare(connection, queue, intake_arguments(workshop),
+                 "a message that breaks the grader's connection again and again is not taken out of its way")
+        return True
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        log.warning("cannot use the answers queue %s (%s); its answers are not read until it can be", queue, exc)
+        return False

@@ -7,6 +7,7 @@ import time
 import pika
 
 from grader import names
+from grader.lab import wait_until
 from grader.live.checks import fibonacci
 from grader.live.dealer import deal
 from grader.live.queues import intake_arguments
@@ -116,3 +117,31 @@ def test_a_backlog_in_one_students_answers_queue_waits_behind_another_students_a
         assert left > 2500, f"only {left} of Mallory's 5,000 were still queued when Ada's answer was graded"
     finally:
         stop_grader(grader, thread)
+
+
+def test_an_answers_queue_a_student_holds_exclusively_stops_nobody_else(settings, store, make_student, vhost):
+    """The broker refuses everyone else a queue one connection holds exclusively (405): the grader
+    then leaves that student's answers queue out and grades everyone else, at start and after,
+    on one connection (not reconnecting again and again)."""
+    ada, mallory = make_student("Ada Lovelace"), make_student("Mallory")
+    mallory.channel.queue_declare(names.answers_queue(WORKSHOP, "mallory"), exclusive=True)  # before registering
+    for attempt in ("registering", "starting"):
+        grader, thread = start_grader(settings, store)
+        try:
+            if attempt == "registering":
+                assert ada.register()["points"] == 1
+                assert mallory.register()["points"] == 1  # the grader's declaration of her queue is refused
+                store.add_tasks("ada-lovelace", {20: "a20", 21: "a21"}, time.time(), published=True)
+            n = 20 if attempt == "registering" else 21
+            assert ada.answer_to(names.answers_queue(WORKSHOP, "ada-lovelace"), n, fibonacci(n))["points"] == 1
+            first = wait_until(lambda: grader_connections(vhost), timeout=15, what="the grader's connection to show")
+            time.sleep(2.5)  # a grader that reconnects again and again shows another connection by then
+            assert grader_connections(vhost) == first, f"the grader keeps reconnecting ({attempt})"
+            assert thread.is_alive()
+        finally:
+            stop_grader(grader, thread)
+
+
+def grader_connections(vhost) -> set[str]:
+    return {c["name"] for c in vhost.api.connections(vhost.name)
+            if c.get("client_properties", {}).get("connection_name") == "workshop-grader"}
