@@ -5,8 +5,9 @@
 - `install()` (run by `from grader import lab`) makes Jupyter show pika's errors that way, as one
   red line that names the line of the cell where it happened, instead of thirty lines of pika.
 - `closed_channels()`: the student's own channels (variables of the notebook) that the broker
-  has closed; a failed check names them, because every later call on such a channel fails and
-  the checks would otherwise blame what the student did declare.
+  has closed since the last cell that ran without an error; a failed check names them, because
+  every later call on such a channel fails and the checks would otherwise blame what the student
+  did declare.
 """
 
 from __future__ import annotations
@@ -19,34 +20,49 @@ from pika.adapters.blocking_connection import BlockingChannel, BlockingConnectio
 
 RED, GREEN, RESET = "\x1b[1;31m", "\x1b[32m", "\x1b[0m"
 
-ADVICE = {  # AMQP reply codes (closing a channel or a connection) -> what to do
+ADVICE = {  # AMQP reply codes (closing a channel or a connection) -> what to do, unless the reason says more
     403: "your account may not do this here (permissions): check the name, or ask the instructor",
     404: "it does not exist (yet): declare it first, or check its name",
     405: "another connection holds it exclusively: use a queue of your own",
-    406: "it already exists with other properties, and the broker never changes an existing object: "
-         "delete it from a new channel (`connection.channel().queue_delete(...)`, or `lab.reset(...)` "
-         "where the lesson offers it), then declare it again",
+    406: "the broker refused this command on this channel: see the reason",
     320: "the broker (or the instructor) closed the connection: run the cell that connects again",
-    530: "a command was not allowed here (for example publishing to an exchange that does not exist "
-         "closes the channel): check the names",
+    530: "the broker does not allow this here: see the reason",
     541: "the broker hit an internal error on this command",
 }
+REASONS = (  # (part of the broker's reason, what to do): more precise than the code alone
+    ("inequivalent arg", "it already exists with other properties, and the broker never changes an existing "
+                         "object. If it is yours, delete it from a new channel (`connection.channel().queue_delete(...)`"
+                         ", or `lab.reset(...)` where the lesson offers it) and declare it again; if it is not yours "
+                         "(the workshop's, a classmate's), do not delete it: declare it with passive=True, or not at all"),
+    ("unknown delivery tag", "that message was acknowledged already, or it was taken with auto_ack=True: ack each "
+                             "message taken with manual acks once, on the channel it came on"),
+    ("fast reply consumer does not exist", "to use amq.rabbitmq.reply-to, consume from it (auto_ack=True) on the "
+                                           "channel you publish from, before you publish"),
+    ("no exchange", "the exchange does not exist: declare it first (publishing to a missing exchange closes the channel)"),
+    ("no queue", "the queue does not exist (yet): declare it first, or check its name"),
+    ("is deprecated", "this RabbitMQ refuses a deprecated feature: for a queue, declare it durable (or exclusive)"),
+)
 REOPEN = "This channel is closed now: every later call on it fails. Run the cell that opens it again, then this one."
+LOST = (pika.exceptions.StreamLostError, pika.exceptions.AMQPHeartbeatTimeout, pika.exceptions.ConnectionClosedByClient)
 
 
 def explain(exc: BaseException) -> str:
     """A sentence for the student about a pika exception (or `str(exc)` for anything else)."""
     if isinstance(exc, pika.exceptions.ChannelClosedByBroker):
         return (f"The broker closed your channel: ({exc.reply_code}) {exc.reply_text}. "
-                f"{_advice(exc.reply_code)}. {REOPEN}")
+                f"{_advice(exc.reply_code, exc.reply_text)}. {REOPEN}")
     if isinstance(exc, pika.exceptions.ConnectionClosedByBroker):
         return (f"The broker closed your connection: ({exc.reply_code}) {exc.reply_text}. "
-                f"{_advice(exc.reply_code)}.")
+                f"{_advice(exc.reply_code, exc.reply_text)}.")
+    if isinstance(exc, LOST):
+        return (f"The connection to the broker is gone ({type(exc).__name__}: {exc}): it was idle too long, "
+                "or closed, or the broker restarted. Run the cell that connects again, then this one.")
     if isinstance(exc, (pika.exceptions.ChannelWrongStateError, pika.exceptions.ConnectionWrongStateError)):
         return (f"This {'channel' if 'Channel' in type(exc).__name__ else 'connection'} is already closed "
                 f"({exc}): run the cell that opens it again, then this one.")
     if isinstance(exc, pika.exceptions.ProbableAuthenticationError):
-        return "The broker refused the user name or password: connect with pika.URLParameters(lab.broker_url())."
+        return ("The broker refused the user name or password of this connection (is the user there, is the "
+                "password right?); the course's own account is in pika.URLParameters(lab.broker_url()).")
     if isinstance(exc, pika.exceptions.ProbableAccessDeniedError):
         return ("The broker refused this virtual host for your user: connect with "
                 "pika.URLParameters(lab.broker_url()), which names the course's vhost.")
@@ -56,8 +72,12 @@ def explain(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _advice(code: int) -> str:
-    return ADVICE.get(code, "see the reason above").capitalize()
+def _advice(code: int, reason: str = "") -> str:
+    for part, advice in REASONS:
+        if part in reason:
+            return advice[0].upper() + advice[1:]
+    advice = ADVICE.get(code, "see the reason above")
+    return advice[0].upper() + advice[1:]
 
 
 def _render(self) -> list[str]:
@@ -78,11 +98,24 @@ def _cell_line(tb) -> tuple[int, str] | None:
     return found
 
 
+ACKNOWLEDGED: set[int] = set()  # closed channels a cell already lived with: not news for later checks
+
+
 def install() -> None:
     """Show pika's errors as sentences in Jupyter (a display hook only: the error still fails the
-    cell, and nbgrader still counts it)."""
-    for error in (pika.exceptions.AMQPError,):
-        error._render_traceback_ = _render
+    cell, and nbgrader still counts it); and after every cell that ran without an error, take
+    note of the channels closed by then, so that a later failing check does not blame one that a
+    lesson (or a passing check) closed on purpose."""
+    pika.exceptions.AMQPError._render_traceback_ = _render
+    shell = _shell() if "IPython" in sys.modules else None
+    if shell is not None and hasattr(shell, "events") and not getattr(shell, "_workshop_lab_hooked", False):
+        shell.events.register("post_run_cell", _after_cell)
+        shell._workshop_lab_hooked = True
+
+
+def _after_cell(result) -> None:
+    if getattr(result, "success", False):
+        ACKNOWLEDGED.update(id(value) for value in _closed_values())
 
 
 def closed_channels() -> list[tuple[str, str]]:
@@ -96,9 +129,17 @@ def closed_channels() -> list[tuple[str, str]]:
         if variable.startswith("_") or not isinstance(value, (BlockingChannel, BlockingConnection)):
             continue
         reason = _closed_by_broker(value)
-        if reason:
+        if reason and id(value) not in ACKNOWLEDGED:
             found.append((variable, reason))
     return found
+
+
+def _closed_values() -> list:
+    shell = _shell()
+    if shell is None or not hasattr(shell, "user_ns"):
+        return []
+    return [value for value in list(shell.user_ns.values())
+            if isinstance(value, (BlockingChannel, BlockingConnection)) and _closed_by_broker(value)]
 
 
 def _shell():

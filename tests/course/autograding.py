@@ -182,12 +182,13 @@ def grade(root: Path, assignment: str, submissions: dict[str, dict[str, nbformat
 def grade_many(jobs: list[tuple[Path, str, dict, dict[str, str]]], *, cell_timeout: int | None = None,
                workers: int = 2) -> list[dict[str, Graded]]:
     """`grade(root, assignment, submissions)` for each job (root, assignment, submissions, env),
-    `workers` at a time, each in a fresh process whose environment has `env` (the job's own
+    `workers` at a time, each in a fresh process of its own whose environment has `env` (the job's own
     RABBITMQ_URL: two lessons graded side by side must never share a vhost). Results in job order.
     Most of a notebook's time is spent waiting on the broker and on timeouts, so two at a time on
     two CPUs take about half as long."""
     context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                max_tasks_per_child=1) as pool:  # a fresh process per job
         futures = [pool.submit(_grade_with_env, env, root, assignment, submissions, cell_timeout)
                    for root, assignment, submissions, env in jobs]
         return [future.result() for future in futures]

@@ -45,6 +45,20 @@ def test_a_broker_error_is_one_sentence_with_the_advice_and_a_failed_check_names
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_a_channel_closed_in_a_cell_that_went_on_fine_is_not_blamed_later(vhost):
+    """A lesson may close a channel on purpose (and catch the refusal): later checks do not blame it."""
+    setup, deliberate, check = run_cells(
+        vhost, SETUP,
+        "try:\n    channel.queue_declare(queue='nope', passive=True)\nexcept pika.exceptions.ChannelClosedByBroker:\n"
+        "    pass  # the lesson shows the refusal",
+        "lab.expect_queue('hello', durable=True)")
+    assert not [o for o in deliberate.outputs if o.output_type == "error"]
+    failed = error_text(check)
+    assert "there is no queue `hello`" in failed and "was closed by the broker" not in failed, failed
+
+
+@pytest.mark.slow
 def test_a_connection_to_another_vhost_is_named_by_the_connect_check(vhost):
     [cell] = run_cells(vhost, "import pika\nfrom grader import lab\n"
                               "connection = pika.BlockingConnection(pika.ConnectionParameters('localhost'))\n"
@@ -56,7 +70,11 @@ def test_a_connection_to_another_vhost_is_named_by_the_connect_check(vhost):
 def test_explain_gives_advice_for_each_kind_of_refusal():
     import pika.exceptions as errors
 
-    assert "other properties" in lab.explain(errors.ChannelClosedByBroker(406, "PRECONDITION_FAILED - x"))
+    assert "other properties" in lab.explain(errors.ChannelClosedByBroker(406, "PRECONDITION_FAILED - inequivalent arg"))
+    assert "do not delete it" in lab.explain(errors.ChannelClosedByBroker(406, "PRECONDITION_FAILED - inequivalent arg"))
+    twice = lab.explain(errors.ChannelClosedByBroker(406, "PRECONDITION_FAILED - unknown delivery tag 1"))
+    assert "acknowledged already" in twice and "other properties" not in twice
+    assert "run the cell that connects again" in lab.explain(errors.StreamLostError("Stream connection lost")).lower()
     assert "permissions" in lab.explain(errors.ChannelClosedByBroker(403, "ACCESS_REFUSED - x"))
     assert "lab.broker_url()" in lab.explain(errors.ProbableAuthenticationError("x"))
     assert lab.explain(ValueError("plain")) == "ValueError: plain"
