@@ -121,7 +121,8 @@ class Grader:
 
     def settle(self, connection, channel, copies, intake: Intake, names_: list[str]) -> bool:
         """Grade the messages at the head of each queue one at a time (`basic_get`) while they are
-        redeliveries, at most CAREFUL of them in all. False if the grader stopped meanwhile."""
+        redeliveries, at most CAREFUL of them per call (the shared queues, then the students'). False if
+        the grader stopped meanwhile."""
         budget = CAREFUL
         for queue in names_:
             while budget > 0 and not self.stopping.is_set():
