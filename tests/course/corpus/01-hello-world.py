@@ -1,6 +1,6 @@
 """Lesson 1, hello world: connect, declare `hello`, publish once, consume with a bound, close."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "01-hello-world"
 
@@ -26,15 +26,7 @@ channel.start_consuming()
 """
 
 
-def correct(name, **cells):
-    base = dict(connect=CONNECT, declare=DECLARE, publish=PUBLISH, consume=TUTORIAL_CONSUME, close=CLOSE)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails))
+correct, wrong = makers(L, connect=CONNECT, declare=DECLARE, publish=PUBLISH, consume=TUTORIAL_CONSUME, close=CLOSE)
 
 
 CORPUS = [

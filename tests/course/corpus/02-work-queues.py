@@ -1,6 +1,6 @@
 """Lesson 2, work queues: persistent tasks, round-robin with acks, redelivery, prefetch, quorum."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "02-work-queues"
 
@@ -65,15 +65,8 @@ channel.basic_publish(exchange="", routing_key="quorum_tasks", body="Seventh mes
 """
 
 
-def correct(name, **cells):
-    base = dict(new_task=NEW_TASK, round_robin=ROUND_ROBIN, redelivery=REDELIVERY, fair_dispatch=FAIR, quorum=QUORUM)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(
+    L, new_task=NEW_TASK, round_robin=ROUND_ROBIN, redelivery=REDELIVERY, fair_dispatch=FAIR, quorum=QUORUM)
 
 
 CORPUS = [

@@ -1,6 +1,6 @@
 """Lesson 3, publish/subscribe: a fanout exchange and temporary server-named queues."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "03-publish-subscribe"
 
@@ -40,15 +40,7 @@ channel.basic_publish(exchange="logs", routing_key="", body="info: a late line")
 """
 
 
-def correct(name, **cells):
-    base = dict(exchange=EXCHANGE, subscribe=SUBSCRIBE, emit=EMIT, consume=CONSUME, late=LATE)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(L, exchange=EXCHANGE, subscribe=SUBSCRIBE, emit=EMIT, consume=CONSUME, late=LATE)
 
 
 CORPUS = [

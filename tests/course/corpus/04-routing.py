@@ -1,6 +1,6 @@
 """Lesson 4, routing: a direct exchange, several bindings, a subscribe() helper, a bounded read."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "04-routing"
 
@@ -44,15 +44,7 @@ channel.start_consuming()
 """
 
 
-def correct(name, **cells):
-    base = dict(exchange=EXCHANGE, bind=BIND, emit=EMIT, subscribe=SUBSCRIBE, receive=RECEIVE)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(L, exchange=EXCHANGE, bind=BIND, emit=EMIT, subscribe=SUBSCRIBE, receive=RECEIVE)
 
 
 CORPUS = [

@@ -1,6 +1,6 @@
 """Lesson 5, topics: a topic exchange, two wildcard bindings, and topic_matches() in plain Python."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "05-topics"
 
@@ -39,15 +39,7 @@ def topic_matches(binding_key, routing_key):
 """
 
 
-def correct(name, **cells):
-    base = dict(exchange=EXCHANGE, bind=BIND, emit=EMIT, matches=RECURSIVE)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(L, exchange=EXCHANGE, bind=BIND, emit=EMIT, matches=RECURSIVE)
 
 
 CORPUS = [

@@ -1,6 +1,6 @@
 """Lesson 6, RPC: an iterative fib, the server callback, and a client with correlation ids and a timeout."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "06-rpc"
 
@@ -61,15 +61,7 @@ class FibonacciClient:
 """
 
 
-def correct(name, **cells):
-    base = dict(fib=FIB, on_request=ON_REQUEST, client=CLIENT)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(L, fib=FIB, on_request=ON_REQUEST, client=CLIENT)
 
 
 CORPUS = [

@@ -1,6 +1,6 @@
 """Lesson 7, kombu: Connection, Exchange/Queue objects, a JSON Producer, a Consumer, SimpleQueue."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "07-kombu"
 
@@ -48,15 +48,7 @@ print(total)
 """
 
 
-def correct(name, **cells):
-    base = dict(connect=CONNECT, declare=DECLARE, publish=PUBLISH, consume=CONSUME, simple=SIMPLE)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(L, connect=CONNECT, declare=DECLARE, publish=PUBLISH, consume=CONSUME, simple=SIMPLE)
 
 
 CORPUS = [

@@ -1,6 +1,6 @@
 """Lesson 8, reliability: dead-lettering, a bounded retry, TTL, length limits, publisher confirms."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "08-reliability"
 
@@ -64,15 +64,7 @@ print(results, lost)
 """
 
 
-def correct(name, **cells):
-    base = dict(dlx=DLX, worker=WORKER, ttl=TTL, bounded=BOUNDED, confirms=CONFIRMS)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(L, dlx=DLX, worker=WORKER, ttl=TTL, bounded=BOUNDED, confirms=CONFIRMS)
 
 
 CORPUS = [

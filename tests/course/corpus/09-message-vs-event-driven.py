@@ -1,7 +1,7 @@
 """Lesson 9, commands vs events: a durable command queue, a topic exchange with a queue per service,
 JSON events, an idempotent handler, ack after the commit, publish after the commit."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "09-message-vs-event-driven"
 
@@ -83,16 +83,9 @@ last_event = deposit(bank, channel, 42, 50)
 """
 
 
-def correct(name, **cells):
-    base = dict(command=COMMAND, events=EVENTS, publish_event=PUBLISH_EVENT, idempotent=IDEMPOTENT,
-                service=SERVICE, deposit=DEPOSIT)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(
+    L, command=COMMAND, events=EVENTS, publish_event=PUBLISH_EVENT, idempotent=IDEMPOTENT, service=SERVICE,
+    deposit=DEPOSIT)
 
 
 CORPUS = [

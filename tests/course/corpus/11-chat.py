@@ -1,7 +1,7 @@
 """Lesson 11, the chat: one exclusive inbox bound to fanout, topic, direct and headers exchanges,
 four ways to speak, and a bounded read that loses nothing."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import Submission, makers
 
 L = "11-chat"
 
@@ -56,16 +56,9 @@ return messages
 """
 
 
-def correct(name, **cells):
-    base = dict(my_name=NAME, inbox=INBOX, say_to_all=SAY_TO_ALL, say_about=SAY_ABOUT, say_to=SAY_TO,
-                say_to_chosen=SAY_TO_CHOSEN, read_inbox=READ_INBOX)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, finding=None, **cells):
-    submission = correct(name, **cells)
-    return Submission(name, submission.cells, correct=False, fails=frozenset(fails), finding=finding)
+correct, wrong = makers(
+    L, my_name=NAME, inbox=INBOX, say_to_all=SAY_TO_ALL, say_about=SAY_ABOUT, say_to=SAY_TO,
+    say_to_chosen=SAY_TO_CHOSEN, read_inbox=READ_INBOX)
 
 
 HELPER = """def _say(exchange, routing_key, text, headers=None):

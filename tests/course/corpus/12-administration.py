@@ -2,7 +2,7 @@
 lesson's author after the lesson (no independent author has covered it yet): variants a student
 may well write, among them `rabbitmqctl`'s habit of empty patterns, which RabbitMQ reads as "^$"."""
 
-from tests.course.corpus import Submission, answers
+from tests.course.corpus import makers
 
 L = "12-administration"
 
@@ -36,14 +36,8 @@ vhost_deleted = call("DELETE", "vhosts/" + quote(LESSON_VHOST, safe=""))
 """
 
 
-def correct(name, **cells):
-    base = dict(vhost=VHOST, user=USER, permissions=PERMISSIONS, refused=REFUSED, policy=POLICY, cleanup=CLEANUP)
-    base.update(cells)
-    return Submission(name, answers(L, **base))
-
-
-def wrong(name, fails, **cells):
-    return Submission(name, correct(name, **cells).cells, correct=False, fails=frozenset(fails))
+correct, wrong = makers(
+    L, vhost=VHOST, user=USER, permissions=PERMISSIONS, refused=REFUSED, policy=POLICY, cleanup=CLEANUP)
 
 
 CORPUS = [

@@ -55,3 +55,15 @@ def answers(lesson: str, **by_cell: str) -> dict[str, str]:
     """`typed` for several cells: keyword names use `_` for `-` (new_task -> new-task)."""
     return {grade_id.replace("_", "-"): typed(lesson, grade_id.replace("_", "-"), code)
             for grade_id, code in by_cell.items()}
+
+
+def makers(lesson: str, **base: str):
+    """`correct(name, **cells)` and `wrong(name, fails, finding=None, **cells)` for `lesson`: a
+    submission of the cells in `base` (keyword names as in `answers`), some of them replaced."""
+    def correct(name: str, **cells: str) -> Submission:
+        return Submission(name, answers(lesson, **{**base, **cells}))
+
+    def wrong(name: str, fails, finding: str | None = None, **cells: str) -> Submission:
+        return Submission(name, correct(name, **cells).cells, correct=False, fails=frozenset(fails), finding=finding)
+
+    return correct, wrong
