@@ -89,6 +89,11 @@ class Management:
     def create_vhost(self, name: str) -> None:
         self._raise_for_status(self.request("PUT", f"vhosts/{_segment(name)}"))
 
+    def put_vhost(self, name: str, *, description: str = "", tags: str = "") -> None:
+        """Create `name` with a description and tags (comma-separated), or set them on it."""
+        body = {"description": description, "tags": tags}
+        self._raise_for_status(self.request("PUT", f"vhosts/{_segment(name)}", json=body))
+
     def delete_vhost(self, name: str) -> None:
         response = self.request("DELETE", f"vhosts/{_segment(name)}")
         if response.status_code != 404:
@@ -99,6 +104,9 @@ class Management:
         body = {"configure": configure, "write": write, "read": read}
         path = f"permissions/{_segment(vhost)}/{_segment(user)}"
         self._raise_for_status(self.request("PUT", path, json=body))
+
+    def user(self, name: str) -> dict | None:
+        return self.get(f"users/{_segment(name)}")
 
     def put_user(self, name: str, password: str, *, tags: str = "") -> None:
         response = self.request("PUT", f"users/{_segment(name)}", json={"password": password, "tags": tags})

@@ -1,0 +1,1 @@
+"""The room: an account per student (provision), and the JupyterHub that logs them in (hub)."""
