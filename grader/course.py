@@ -32,7 +32,9 @@ def load_config(course_dir: Path, root: Path) -> Config:
     """The course's nbgrader_config.py, with the course root moved to `root`."""
     config = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
     config.CourseDirectory.root = str(root)
-    config.Exchange.root = str(root / "exchange")  # nbgrader's exchange is not used here
+    exchange = root / "exchange"  # nbgrader's exchange is not used here, but it must be writable
+    exchange.mkdir(parents=True, exist_ok=True)
+    config.Exchange.root = str(exchange)
     config.NbGraderAPI.log_level = "WARN"
     return config
 

@@ -16,12 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from grader import broker as amqp
 from grader.doctor import enable_local_management
 from grader.errors import ManagementUnavailable, WorkshopError
 from grader.management import Management
 from grader.settings import DEFAULT_RABBITMQ_URL, AmqpAddress, Settings
+
+# Every property test runs the same examples on every run (the same input, the same verdict),
+# and none fails for taking long on a busy 2-CPU machine: speed is for the benchmarks.
+hypothesis_settings.register_profile("workshop", derandomize=True, deadline=None, database=None)
+hypothesis_settings.load_profile("workshop")
 
 pytest_plugins = ["tests.live.fixtures"]  # fixtures of the live service, shared by tests/grader and tests/leaderboard
 

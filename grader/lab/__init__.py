@@ -29,7 +29,16 @@ from grader.lab.checks import (
     state_on,
     wait_until,
 )
-from grader.lab.connection import broker_url, channel, expect_connected, management, settings, vhost
+from grader.lab.connection import (
+    broker_url,
+    channel,
+    expect_connected,
+    live_url,
+    live_user,
+    management,
+    settings,
+    vhost,
+)
 from grader.lab.errors import explain, install
 from grader.lab.limits import time_limit
 from grader.lab.reading import Peeked, peek, peek_on, take
@@ -43,6 +52,8 @@ __all__ = [
     "QueueState",
     "bindings_of",
     "broker_url",
+    "live_url",
+    "live_user",
     "channel",
     "expect",
     "expect_binding",

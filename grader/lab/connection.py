@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 import pika
 
 from grader import broker
 from grader.management import Management
-from grader.settings import Settings
+from grader.settings import AmqpAddress, Settings
 
 
 def settings() -> Settings:
@@ -19,6 +20,17 @@ def settings() -> Settings:
 def broker_url() -> str:
     """The AMQP URL this notebook should use (RABBITMQ_URL, else the laptop default)."""
     return settings().rabbitmq_url
+
+
+def live_url() -> str:
+    """The AMQP URL of the live exercises: in a room with accounts, WORKSHOP_LIVE_URL (the room's
+    shared vhost, as your own user); elsewhere the same broker and vhost as the lessons."""
+    return os.environ.get("WORKSHOP_LIVE_URL") or broker_url()
+
+
+def live_user() -> str:
+    """Your broker user on the live vhost: the `user_id` your messages to the grader carry."""
+    return AmqpAddress.parse(live_url()).user
 
 
 def vhost() -> str:

@@ -39,6 +39,7 @@ from grader.live.fairness import Limiter
 from grader.live.grading import Outcome, exercise_of, grade_batch
 from grader.live.intake import PREFETCH, Intake, envelope
 from grader.live.protocol import REGISTER
+from grader.live.accounts import Room
 from grader.live.store import Conflict, Store
 from grader.settings import Settings
 
@@ -57,8 +58,10 @@ STORE_ERRORS = (OperationalError, InterfaceError, InternalError, Conflict)
 class Grader:
     """Consumes, grades, records, replies, acks; reconnects when the broker goes away."""
 
-    def __init__(self, settings: Settings, store: Store, *, limiter: Limiter | None = None):
+    def __init__(self, settings: Settings, store: Store, *, limiter: Limiter | None = None,
+                 room: Room | None = None):
         self.settings = settings
+        self.room = room  # protocol version 2: the sender is the message's user_id
         self.workshop = settings.workshop
         self.store = store
         self.limiter = limiter if limiter is not None else Limiter()
@@ -110,6 +113,8 @@ class Grader:
                                     "(was the queue deleted?)")
             if time.monotonic() > refreshed + REFRESH:  # students another grader registered
                 intake.add(self._registered() - intake.students)
+                if self.room is not None:
+                    self.room.refresh()
                 refreshed = time.monotonic()
             if not pending:
                 continue
@@ -176,7 +181,7 @@ class Grader:
         """A batch that fails for any other reason is graded one message at a time, and a single
         message that still fails is rejected: a bug costs that message, never the grader."""
         try:
-            return grade_batch(self.store, batch, self.limiter, claimed=self.claimed)
+            return grade_batch(self.store, batch, self.limiter, claimed=self.claimed, room=self.room)
         except Exception as exc:  # noqa: BLE001
             if _store_failed(exc):
                 raise

@@ -31,10 +31,12 @@ log = logging.getLogger(__name__)
 STALE = 10.0  # seconds after which a recorded task that was never confirmed is published again
 
 
-def task_properties(message_id: str, workshop: str, slug: str) -> pika.BasicProperties:
-    """A task's properties; its `reply_to` is the student's own answers queue."""
+def task_properties(message_id: str, workshop: str, slug: str, user_id: str | None = None) -> pika.BasicProperties:
+    """A task's properties; its `reply_to` is the student's own answers queue. `user_id` is the
+    dealer's broker user, which the broker checks: a task that carries anything else is not the
+    grader's (anyone may publish into a task queue through the default exchange)."""
     return pika.BasicProperties(content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent,
-                                message_id=message_id, correlation_id=message_id,
+                                message_id=message_id, correlation_id=message_id, user_id=user_id,
                                 reply_to=names.answers_queue(workshop, slug))
 
 
@@ -68,14 +70,14 @@ def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None
         for slug, tasks in again.items():
             if declare_student_queues(connection, settings.workshop, slug):
                 log.info("publishing again %d tasks of %s that were never confirmed", len(tasks), slug)
-                store.mark_published(slug, _publish(channel, settings.workshop, slug, tasks), time.time())
+                store.mark_published(slug, _publish(channel, settings, slug, tasks), time.time())
         for slug, ns in fresh.items():
             if not declare_student_queues(connection, settings.workshop, slug):
                 continue
             ids = {n: uuid.uuid4().hex for n in ns}
             recorded = store.add_tasks(slug, ids, time.time())  # less any n another dealer just dealt
             ids = {n: ids[n] for n in ns if n in recorded}
-            confirmed = _publish(channel, settings.workshop, slug, ids)
+            confirmed = _publish(channel, settings, slug, ids)
             store.mark_published(slug, confirmed, time.time())
             dealt[slug] = list(ids)
             if len(confirmed) < len(ids):
@@ -91,14 +93,15 @@ def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None
     return dealt
 
 
-def _publish(channel, workshop: str, slug: str, tasks: dict[int, str]) -> list[int]:
+def _publish(channel, settings: Settings, slug: str, tasks: dict[int, str]) -> list[int]:
     """Publish tasks {n: message_id} with confirms; the n the broker confirmed."""
+    workshop, user = settings.workshop, settings.amqp.user
     confirmed = []
     for n, message_id in tasks.items():
         try:
             channel.basic_publish(exchange="", routing_key=names.tasks_queue(workshop, slug),
                                   body=json.dumps({"n": n}).encode(),
-                                  properties=task_properties(message_id, workshop, slug),
+                                  properties=task_properties(message_id, workshop, slug, user),
                                   mandatory=True)
             confirmed.append(n)
         except (pika.exceptions.UnroutableError, pika.exceptions.NackError):

@@ -31,6 +31,7 @@ class Delivery:
     reply_to: str | None = None  # only a text queue name: anything else cannot be replied to
     correlation_id: str | bytes | None = None  # echoed in the reply exactly as it came
     message_id: str | None = None  # only text: it is announced to the leaderboard as JSON
+    user_id: str | None = None  # only text; the broker has checked it is the publisher's user
     digest: str = ""  # given, or computed from `properties` when first asked for (see `key`)
     unreadable: str = ""  # what could not be read from the properties, if anything
     properties: object = field(default=None, repr=False, compare=False)
@@ -59,6 +60,7 @@ def from_pika(queue: str, method, properties, body: bytes) -> Delivery:
         correlation_id = None
     return Delivery(queue=queue, body=body, tag=method.delivery_tag, redelivered=bool(method.redelivered),
                     reply_to=reply_to, correlation_id=correlation_id, message_id=_text(properties.message_id),
+                    user_id=_text(properties.user_id),
                     unreadable=unreadable, properties=properties)
 
 

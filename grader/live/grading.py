@@ -26,6 +26,7 @@ from grader.live.checks import SCORED_BEFORE, Action, Kind, Known, Verdict
 from grader.live.envelope import Delivery
 from grader.live.fairness import Limiter, Session
 from grader.live.protocol import FIBONACCI, REGISTER, Answer, Registration, Rejected
+from grader.live.accounts import Room
 from grader.live.store import Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -191,14 +192,17 @@ def _throttled(session: Session, delivery: Delivery, message, now: float, total:
 
 
 def grade_batch(store: Store, deliveries: list[Delivery], limiter: Limiter | None = None, *,
-                clock=time.monotonic, claimed: set[int] | None = None) -> list[Outcome]:
+                clock=time.monotonic, claimed: set[int] | None = None, room: Room | None = None) -> list[Outcome]:
     """Grade and record `deliveries` in one transaction (retried as a whole when another grader
     got in the way). Returns an outcome per delivery, in order. Messages of students already out
     of allowance cost no database work at all. `claimed`: the earlier verdicts already given back
     to redelivered messages, kept by the caller from batch to batch (and updated after the commit),
-    so that two identical copies never both get the one that scored."""
+    so that two identical copies never both get the one that scored. `room`: protocol version 2,
+    where the sender is the message's `user_id` (`grader.live.accounts`)."""
     limiter = limiter if limiter is not None else Limiter(allowance=0)
     messages = [parse(delivery) for delivery in deliveries]
+    if room is not None:
+        messages = [room.admit(delivery.user_id, message) for delivery, message in zip(deliveries, messages)]
     early = limiter.session()
     now = clock()
     outcomes: list[Outcome | None] = [

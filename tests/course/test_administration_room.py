@@ -17,7 +17,7 @@ LESSON = "12-administration"
 
 @pytest.fixture
 def room_account(vhost):
-    """A student's account as `workshop accounts` makes it: the management tag, no administrator."""
+    """A student's account as `workshop provision` makes it: the management tag, no administrator."""
     user, password = f"student-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
     vhost.api.put_user(user, password, tags="management")
     vhost.api.grant(vhost.name, user)

@@ -200,11 +200,12 @@ def wait_for_consumers(url: str, queue: str, count: int = 1, timeout: float = 30
 
 
 @contextlib.contextmanager
-def live_grader(settings: Settings, store_url: str, *, keep_open: int = 3):
+def live_grader(settings: Settings, store_url: str, *, keep_open: int = 3, room=None):
     """The instructor's live grader and dealer for a notebook that talks to them: every student
-    gets tasks on registration and is kept supplied with `keep_open` unsolved ones."""
+    gets tasks on registration and is kept supplied with `keep_open` unsolved ones. `room`: a
+    `grader.live.accounts.Room` (protocol version 2)."""
     store = Store(store_url, settings.workshop)
-    grader, grader_thread = start_grader(settings, store)
+    grader, grader_thread = start_grader(settings, store, room=room)
     dealer = Dealer(settings, store, on_register=keep_open, keep_open=keep_open, poll=0.2)
     dealer_thread = threading.Thread(target=dealer.run, name="dealer", daemon=True)
     dealer_thread.start()
