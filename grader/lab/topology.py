@@ -16,6 +16,8 @@ import pika.exceptions
 
 from grader.lab import connection
 from grader.lab.picture import render_svg
+from grader.management import Management
+from grader.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,11 @@ class Topology:
     bindings: list[Binding] = field(default_factory=list)
 
 
-def snapshot(*, include_builtin: bool = False) -> Topology:
-    """What the current vhost holds. Built-in `amq.*` exchanges appear only when bound."""
-    api = connection.management()
-    vhost = connection.vhost()
+def snapshot(*, include_builtin: bool = False, url: str | None = None) -> Topology:
+    """What the current vhost holds (or the vhost of the AMQP `url`, as its user). Built-in `amq.*`
+    exchanges appear only when bound."""
+    where = Settings.from_env(rabbitmq_url=url) if url else connection.settings()
+    api, vhost = Management.from_settings(where), where.amqp.vhost
     bindings = [
         Binding(b["source"], b["destination"], b["destination_type"], b["routing_key"], b.get("arguments") or {})
         for b in api.bindings(vhost)
@@ -130,9 +133,11 @@ def select(topology: Topology, *, queues: Iterable[str] | None = None,
 
 
 def show_topology(title: str = "", *, queues: Iterable[str] | None = None,
-                  exchanges: Iterable[str] | None = None) -> Picture:
+                  exchanges: Iterable[str] | None = None, url: str | None = None) -> Picture:
     """The current vhost's exchanges, bindings and queues, as a picture in the notebook. A vhost
     holds more than one lesson's objects: `queues` and `exchanges` (names, or patterns such as
-    `amq.gen-*`) keep those and what is bound to them (see `select`); without them, everything."""
-    topology = select(snapshot(), queues=queues, exchanges=exchanges)
-    return Picture(render_svg(topology, title=title or f"vhost {connection.vhost()}"))
+    `amq.gen-*`) keep those and what is bound to them (see `select`); without them, everything.
+    `url`: another vhost's picture (the live exercises' vhost, `lab.live_url()`)."""
+    topology = select(snapshot(url=url), queues=queues, exchanges=exchanges)
+    vhost = Settings.from_env(rabbitmq_url=url).amqp.vhost if url else connection.vhost()
+    return Picture(render_svg(topology, title=title or f"vhost {vhost}"))

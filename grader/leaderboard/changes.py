@@ -15,7 +15,7 @@ from grader.live.store import Store, students, tasks, verdicts
 MAX_VERDICTS = 20_000  # read at most this many new verdicts at once; the rest come in the next read
 
 _ROWS = select(students.c.slug, students.c.name, students.c.points, students.c.register_points,
-               students.c.fibonacci_points, students.c.reached_at)
+               students.c.fibonacci_points, students.c.chat_points, students.c.reached_at)
 
 
 @dataclass
@@ -36,8 +36,8 @@ def rows(store: Store, slugs: list[str] | None = None) -> list[dict]:
         query = query.where(students.c.slug.in_(sorted(slugs)))
     with store.engine.connect() as connection:
         return [{"slug": slug, "name": name, "points": points, "register": register, "fibonacci": fibonacci,
-                 "reached_at": reached_at}
-                for slug, name, points, register, fibonacci, reached_at in connection.execute(query)]
+                 "chat": chat, "reached_at": reached_at}
+                for slug, name, points, register, fibonacci, chat, reached_at in connection.execute(query)]
 
 
 def first_solver(store: Store) -> str | None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from grader.live.store import Store, students, tasks, verdicts
 
-COLUMNS = ["rank", "name", "points", "register", "fibonacci", "first_solver", "reached_at"]
+COLUMNS = ["rank", "name", "points", "register", "fibonacci", "chat", "first_solver", "reached_at"]
 
 
 def leaderboard(store: Store) -> list[dict]:
@@ -28,7 +28,7 @@ def leaderboard(store: Store) -> list[dict]:
         rows = connection.execute(query).mappings().all()
     return [
         {"rank": rank, "name": row["name"], "slug": row["slug"], "points": row["points"],
-         "register": row["register_points"], "fibonacci": row["fibonacci_points"],
+         "register": row["register_points"], "fibonacci": row["fibonacci_points"], "chat": row["chat_points"],
          "first_solver": row["slug"] == first_solver, "reached_at": row["reached_at"]}
         for rank, row in enumerate(rows, start=1)
     ]
@@ -74,7 +74,7 @@ def to_csv(rows: list[dict]) -> str:
     for row in rows:
         reached = datetime.fromtimestamp(row["reached_at"], timezone.utc).isoformat(timespec="seconds")
         writer.writerow([row["rank"], _cell(row["name"]), row["points"], row["register"], row["fibonacci"],
-                         "yes" if row["first_solver"] else "", reached])
+                         row["chat"], "yes" if row["first_solver"] else "", reached])
     return out.getvalue()
 
 

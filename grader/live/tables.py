@@ -1,4 +1,4 @@
-"""The score store's tables: students, the tasks dealt to them, and every verdict.
+"""The score store's tables: students, the tasks dealt to them, what they said in the chat, and every verdict.
 
 Every write that scores is conditional (`INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... WHERE
 solved_at IS NULL`), so that competing graders and redelivered messages never score twice.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-SCHEMA = 2  # bumped whenever a table changes; a store made by another version is refused with a sentence
+SCHEMA = 3  # bumped whenever a table changes; a store made by another version is refused with a sentence
 ID_LENGTH = 64  # a student id is at most this long (grader.live.identity bounds it by design)
 
 metadata = MetaData()
@@ -23,6 +23,7 @@ students = Table(
     Column("registered_at", Float, nullable=False),
     Column("register_points", Integer, nullable=False, default=0),
     Column("fibonacci_points", Integer, nullable=False, default=0),
+    Column("chat_points", Integer, nullable=False, default=0, server_default="0"),
     Column("points", Integer, nullable=False, default=0),
     Column("reached_at", Float, nullable=False),  # when `points` was reached: ties go to the earliest
 )
@@ -38,6 +39,14 @@ tasks = Table(
     Column("published_at", Float),  # when the broker confirmed the task message; NULL: publish again
     Column("solved_at", Float),
     UniqueConstraint("workshop", "slug", "n", name="one_task_per_n"),
+)
+
+chat_spoken = Table(  # each way of speaking in the chat scores once per student
+    "chat_spoken", metadata,
+    Column("workshop", String(64), primary_key=True),
+    Column("slug", String(ID_LENGTH), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # grader.names.CHAT_KINDS
+    Column("at", Float, nullable=False),
 )
 
 verdicts = Table(
