@@ -1,29 +1,25 @@
-"""RabbitMQ workshop: the live grader, the leaderboard, the notebook helpers and the CLI.
+"""RabbitMQ workshop: the course, the live grader, the leaderboard, the room, and the CLI.
 
-The live exercises, in the order a student's message meets them:
+The products, each a subpackage:
 
-    names         every queue and exchange name of the classroom protocol
-    consumer      where messages arrive: batches, ack after commit, replies, dead letters
-    protocol      decoding and validating what students send (pure)
-    grading       a batch: parse, judge in order, record in one transaction
-    checks        the verdicts and the sentences students read (pure)
-    store         where scores are kept (SQLite, or PostgreSQL for several graders)
-    standings     reading the ranking back
-    leaderboard/  where scores are shown: the page, JSON, CSV and live updates
-    dealer        Fibonacci tasks out to the students' queues
-    serve, demo   `workshop serve` (grader + dealer + page) and a simulated class
-
-The course and the workshop around it:
-
-    settings      where the broker is (one typed object from flags and environment)
-    broker        AMQP connections with errors a person can act on, and the reconnect loop
-    management    the RabbitMQ management HTTP API
-    doctor        `workshop doctor`: is the broker there, and is it usable?
-    course        releasing the nbgrader course into notebooks/, autograding
-    stack         `workshop up`: the whole workshop in one command
-    accounts      `workshop accounts`: a user and a vhost per student on one broker
+    live/         the live grader: a student's message in, a verdict, points and a reply out
+                  (protocol, accounts for version 2, grading, consumer, store, dealer, chat)
+    leaderboard/  the page on the projector: ranking, join address, lobby, progress grid
+    classroom/    the room: `workshop provision` (an account per student), `teardown`, and the
+                  JupyterHub where each student logs in to a JupyterLab of their own
     lab/          what the student notebooks import: connection, checks, topology pictures
+    course        releasing the nbgrader course into notebooks/, autograding
+
+What composes them, on top:
+
+    serve         `workshop serve`: grader, chat grader, dealer and leaderboard in one process
+    stack         `workshop up`: the whole workshop in one command (JupyterLab or the room's hub)
     cli           the `workshop` command
+    doctor        `workshop doctor`: is the broker there, and is it usable?
+
+The broker plumbing, underneath: settings (where the broker is), broker (connections with
+errors a person can act on), management (the HTTP API), names (every queue and exchange of the
+classroom protocol), errors, paths.
 """
 
 __version__ = "0.1.0"

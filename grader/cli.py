@@ -10,14 +10,21 @@ import sys
 import time
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import track
 from sqlalchemy.exc import SQLAlchemyError
 
-from grader import accounts, broker, course, doctor, paths, serve, stack
+from grader import broker, course, doctor, paths, serve, stack
+from grader.classroom import provision
+from grader.classroom.roster import INSTRUCTOR
 from grader.errors import WorkshopError
 from grader.live import dealer, demo, fairness
+from grader.live.accounts import Room
 from grader.live.consumer import Grader
 from grader.live.store import DEFAULT_STORE, Store
 from grader.settings import ENVIRONMENT, Settings
+
+ROOM = Path("room")  # what `workshop provision` writes: accounts.csv, cards.html
 
 
 def _broker_flags(parser: argparse.ArgumentParser) -> None:
@@ -48,10 +55,37 @@ def _at_least(lowest, kind=int):
     return parse
 
 
+def _room_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--accounts", type=Path, metavar="CSV",
+                        help="a room with accounts (protocol version 2): the accounts.csv of `workshop provision`; "
+                             "a message's sender is then its broker-checked user_id, never the name in its body")
+
+
+def _room(args: argparse.Namespace) -> Room | None:
+    if not getattr(args, "accounts", None):
+        return None
+    provision.read_accounts(args.accounts)  # one clear error now if it is not there
+    return Room(args.accounts, lambda path: {a.user: a.name for a in provision.read_accounts(path)
+                                             if a.role == "student"})
+
+
 def _allowance_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allowance", type=_at_least(0), default=fairness.ALLOWANCE, metavar="N",
                         help=f"messages that score nothing (wrong, repeated, rejected) a student may send per minute "
                              f"before theirs are not graded for a while (default {fairness.ALLOWANCE}; 0: no limit)")
+
+
+JOIN_ENVIRONMENT = {"join_url": "WORKSHOP_JOIN_URL", "class_size": "WORKSHOP_CLASS_SIZE"}
+
+
+def _join_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--join-url", default=os.environ.get(JOIN_ENVIRONMENT["join_url"]) or None, metavar="URL",
+                        help="the address students open (JupyterLab or the hub); the leaderboard shows it with a "
+                             f"QR code (env {JOIN_ENVIRONMENT['join_url']}; default: none)")
+    parser.add_argument("--class-size", type=_at_least(0), metavar="N",
+                        default=os.environ.get(JOIN_ENVIRONMENT["class_size"]) or "0",  # argparse parses it
+                        help="the join address stays large on the leaderboard until N students have registered "
+                             f"(env {JOIN_ENVIRONMENT['class_size']}; default 0: until someone solves a task)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--keep-open", type=_at_least(0), default=stack.KEEP_OPEN, metavar="K",
                     help=f"keep every student supplied with K unsolved tasks, so that the live notebook can be "
                          f"run again (default {stack.KEEP_OPEN}; 0: only the 3 dealt when they register)")
+    _join_flags(up)
+    up.add_argument("--room", type=Path, metavar="ACCOUNTS_CSV",
+                    help="a room with accounts: JupyterHub on --port, where everyone in this accounts.csv of "
+                         "`workshop provision` logs in to a JupyterLab of their own (its folder holds the room)")
 
     serve = commands.add_parser("serve", help="the live service: grader, task dealer and leaderboard page")
     _live_flags(serve)
@@ -92,10 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="deal --deal-count more tasks to everyone this often (default 0: never)")
     serve.add_argument("--deal-count", type=_at_least(1), default=1, metavar="K", help="tasks per --deal-every round")
     _allowance_flag(serve)
+    _room_flag(serve)
+    _join_flags(serve)
+    serve.add_argument("--instructor-token", default=os.environ.get("WORKSHOP_INSTRUCTOR_TOKEN") or None,
+                       metavar="SECRET", help="turns on the class progress grid at /progress?token=SECRET "
+                                              "(env WORKSHOP_INSTRUCTOR_TOKEN; default: no grid)")
 
     grade = commands.add_parser("grade", help="the grader alone; run several side by side on one --store")
     _live_flags(grade)
     _allowance_flag(grade)
+    _room_flag(grade)
 
     dealing = commands.add_parser("deal", help="deal Fibonacci tasks to every registered student")
     _live_flags(dealing)
@@ -110,12 +154,19 @@ def build_parser() -> argparse.ArgumentParser:
                       help="how long (default 120; 0: until Ctrl+C)")
     demo.add_argument("--seed", type=int, help="for a repeatable class")
 
-    accounts = commands.add_parser("accounts", help="an account and a vhost per student on one broker")
-    _broker_flags(accounts)
-    accounts.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
-    accounts.add_argument("--count", type=_at_least(1), required=True, metavar="N", help="how many students")
-    accounts.add_argument("--prefix", default="student", help="user names are <prefix>01, <prefix>02, ...")
-    accounts.add_argument("--delete", action="store_true", help="remove those accounts and their vhosts")
+    provision = commands.add_parser("provision", help="a broker account and a vhost per student on the roster")
+    _broker_flags(provision)
+    provision.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
+    provision.add_argument("roster", type=Path, help="CSV, one student a row: name, then optionally email")
+    provision.add_argument("--out", type=Path, default=ROOM, help=f"where accounts.csv and cards.html go (default {ROOM}/)")
+    provision.add_argument("--rotate", action="store_true", help="new passwords for every account")
+    provision.add_argument("--join-url", default="", help="the address students open, printed on their cards")
+    provision.add_argument("--instructor", help=f"the instructor's user (default: as before, else {INSTRUCTOR})")
+
+    teardown = commands.add_parser("teardown", help="remove the accounts and vhosts `provision` made")
+    _broker_flags(teardown)
+    teardown.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
+    teardown.add_argument("--out", type=Path, default=ROOM, help=f"the folder of accounts.csv (default {ROOM}/)")
 
     release = commands.add_parser("release", help="produce notebooks/ (student versions) from course/source")
     release.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
@@ -154,8 +205,13 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def run_up(args: argparse.Namespace) -> int:
+    # `up` hands its environment to the `workshop serve` it starts: the leaderboard's join address goes that way.
+    for name, variable in JOIN_ENVIRONMENT.items():
+        if getattr(args, name):
+            os.environ[variable] = str(getattr(args, name))
     return stack.up(_settings(args), workspace=args.workspace, port=args.port, ip=args.ip, token=args.token,
-                    leaderboard_port=args.leaderboard_port, store=args.store, keep_open=args.keep_open)
+                    leaderboard_port=args.leaderboard_port, store=args.store, keep_open=args.keep_open,
+                    room=args.room)
 
 
 def run_release(args: argparse.Namespace) -> int:
@@ -178,14 +234,15 @@ def run_serve(args: argparse.Namespace) -> int:
     broker.connect(settings.rabbitmq_url).close()  # fail now, with a clear line, if the broker is not there
     return serve.serve(settings, args.store, port=args.port, ip=args.ip, deal_on_register=args.deal_on_register,
                        keep_open=args.keep_open, deal_every=args.deal_every, deal_count=args.deal_count,
-                       allowance=args.allowance)
+                       allowance=args.allowance, join_url=args.join_url, class_size=args.class_size,
+                       room=_room(args), instructor_token=args.instructor_token)
 
 
 def run_grade(args: argparse.Namespace) -> int:
     settings = _settings(args)
     broker.connect(settings.rabbitmq_url).close()
     grader = Grader(settings, Store(args.store, settings.workshop),
-                    limiter=fairness.Limiter(allowance=args.allowance))
+                    limiter=fairness.Limiter(allowance=args.allowance), room=_room(args))
     signal.signal(signal.SIGTERM, lambda signum, frame: grader.stop())
     try:
         grader.run()
@@ -217,17 +274,22 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_accounts(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    if args.delete:
-        removed = accounts.delete(settings, args.count, prefix=args.prefix)
-        print(f"removed {len(removed)} accounts and their vhosts", file=sys.stderr)
-        return 0
-    made = accounts.create(settings, args.count, prefix=args.prefix)
-    print(accounts.to_csv(made, settings.management_base), end="")
-    print(f"created {len(made)} accounts; hand out one line each", file=sys.stderr)
+def run_provision(args: argparse.Namespace) -> int:
+    def progress(items, total):
+        return track(items, total=total, description="accounts", console=Console(stderr=True), transient=True)
+
+    report = provision.provision(_settings(args), args.roster, args.out, rotate=args.rotate,
+                                 join_url=args.join_url, instructor=args.instructor, progress=progress)
+    print(report.summary(args.out))
+    return 0
+
+
+def run_teardown(args: argparse.Namespace) -> int:
+    removed = provision.teardown(_settings(args), args.out)
+    print(f"removed {len(removed)}: {', '.join(removed) or 'nothing'}")
     return 0
 
 
 COMMANDS = {"doctor": run_doctor, "up": run_up, "release": run_release, "serve": run_serve, "grade": run_grade,
-            "deal": run_deal, "demo": run_demo, "accounts": run_accounts}
+            "deal": run_deal, "demo": run_demo, "provision": run_provision,
+            "teardown": run_teardown}

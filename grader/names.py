@@ -60,3 +60,7 @@ def is_reserved(queue: str, workshop: str) -> bool:
     """Queues that belong to the grader or to students: never a place to send feedback to."""
     return queue == REGISTER_QUEUE or queue.startswith(f"{workshop}.")
 
+
+def progress_queue(workshop: str) -> str:
+    """Where the notebooks' checks report to the instructor's progress grid: `W.progress`."""
+    return f"{workshop}.progress"

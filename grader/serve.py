@@ -1,8 +1,8 @@
 """`workshop serve`: the instructor's live service in one process.
 
-Threads: the grader (consumes and scores), the dealer (tasks for newcomers, and more on a
-timer), the listener (turns committed verdicts into page updates). The main thread runs the
-leaderboard's web server. Ctrl+C or SIGTERM stops them all; if one of them dies, all stop.
+Threads: the grader (consumes and scores), the chat grader (lesson 11's chat), the dealer
+(tasks for newcomers, and more on a timer), the listener (turns committed verdicts into page
+updates). The main thread runs the leaderboard's web server. Ctrl+C or SIGTERM stops them all; if one of them dies, all stop.
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ import threading
 
 from grader.errors import WorkshopError
 from grader.leaderboard.hub import Hub
+from grader.leaderboard.join import Join
 from grader.leaderboard.listener import Listener
+from grader.leaderboard.progress import Grid, ProgressListener
 from grader.leaderboard.web import make_app
 from grader.live import fairness
+from grader.live.accounts import Room
+from grader.live.chatter import ChatGrader
 from grader.live.consumer import Grader
 from grader.live.dealer import Dealer
 from grader.live.store import Store
@@ -30,14 +34,20 @@ class Service:
 
     def __init__(self, settings: Settings, store_url: str, *, port: int = 8000, ip: str = "127.0.0.1",
                  deal_on_register: int = 3, keep_open: int = 0, deal_every: float = 0, deal_count: int = 1,
-                 grade: bool = True, allowance: int = fairness.ALLOWANCE):
+                 grade: bool = True, allowance: int = fairness.ALLOWANCE, join_url: str | None = None,
+                 class_size: int = 0, room: Room | None = None, instructor_token: str | None = None):
         self.settings = settings
+        self.join = Join(join_url, class_size)  # the address (and QR code) the page shows students
         self.store = Store(store_url, settings.workshop)
         self.port, self.ip = port, ip
         self.hub = Hub(self.store)
         self.workers = [Listener(settings, self.hub)]
+        self.grid, self.instructor_token = (Grid() if instructor_token else None), instructor_token
+        if self.grid is not None:  # the class progress grid, for the instructor's eyes only
+            self.workers.append(ProgressListener(settings, self.grid))
         if grade:
-            self.workers.append(Grader(settings, self.store, limiter=fairness.Limiter(allowance=allowance)))
+            self.workers.append(Grader(settings, self.store, limiter=fairness.Limiter(allowance=allowance), room=room))
+            self.workers.append(ChatGrader(settings, self.store, room=room))
         if deal_on_register or keep_open or deal_every:
             self.workers.append(Dealer(settings, self.store, on_register=deal_on_register, keep_open=keep_open,
                                        every=deal_every, count=deal_count))
@@ -64,7 +74,8 @@ class Service:
         stop = self.stopped = asyncio.Event()
         self.hub.start(loop)
         try:
-            self.server = make_app(self.store, self.hub).listen(self.port, address=self.ip)
+            self.server = make_app(self.store, self.hub, self.join, grid=self.grid,
+                                   instructor_token=self.instructor_token).listen(self.port, address=self.ip)
         except OSError as exc:
             raise WorkshopError(f"the leaderboard cannot listen on {self.ip}:{self.port} ({exc.strerror}); "
                                 "choose another port with --port") from exc
@@ -75,6 +86,8 @@ class Service:
             self.threads.append(thread)
         log.info("leaderboard on http://%s:%d/ (workshop %s)", "localhost" if self.ip in ("0.0.0.0", "127.0.0.1")
                  else self.ip, self.port, self.settings.workshop)
+        if self.join.url:
+            log.info("the page shows students the way in: %s", self.join.url)
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(signum, stop.set)

@@ -2,7 +2,8 @@
 
 Checks the broker, gives the students' notebooks a workspace of their own, then runs JupyterLab
 and `workshop serve` (the live grader and the leaderboard) until Ctrl+C (or SIGTERM), and stops
-them cleanly.
+them cleanly. With a room (`--room accounts.csv`), the room's JupyterHub (grader/classroom/hub.py)
+serves everyone in place of the one JupyterLab.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 from grader import doctor, paths
+from grader.classroom import hub, provision
 from grader.errors import ManagementUnavailable, WorkshopError
 from grader.live.store import DEFAULT_STORE
 from grader.settings import ENVIRONMENT, Settings
@@ -131,17 +133,20 @@ def jupyter_command(workspace: Path, *, port: int, ip: str, token: str) -> list[
     ]
 
 
-def serve_command(settings: Settings, *, port: int, ip: str, store: str, keep_open: int = KEEP_OPEN) -> list[str]:
+def serve_command(settings: Settings, *, port: int, ip: str, store: str, keep_open: int = KEEP_OPEN,
+                  accounts: Path | None = None) -> list[str]:
+    room = ["--accounts", str(accounts)] if accounts else []  # identities from the broker's user_id
     return [sys.executable, "-m", "grader", "serve", "--port", str(port), "--ip", ip, "--store", store,
-            "--workshop", settings.workshop, "--keep-open", str(keep_open)]
+            "--workshop", settings.workshop, "--keep-open", str(keep_open), *room]
 
 
 def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.0.0.1",
        token: str | None = None, leaderboard_port: int | None = 8000, store: str = DEFAULT_STORE,
-       keep_open: int = KEEP_OPEN) -> int:
+       keep_open: int = KEEP_OPEN, room: Path | None = None) -> int:
     """Run the workshop until interrupted; returns the exit status. Without `leaderboard_port`,
     JupyterLab only (the live grader runs elsewhere). `keep_open`: unsolved tasks the live
-    service keeps every student supplied with (0: only those dealt when they register)."""
+    service keeps every student supplied with (0: only those dealt when they register). `room`:
+    an accounts.csv of `workshop provision`; then JupyterHub serves `port` instead of JupyterLab."""
     check_ports(ip, port, leaderboard_port)
     try:
         doctor.check(settings)
@@ -149,28 +154,48 @@ def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.
         if isinstance(exc, doctor.NotTheManagementApi) or not doctor.enable_local_management(settings):
             raise
         doctor.check(settings)
-    workspace = workspace.resolve()
-    copied = prepare_workspace(workspace)
-    log.info("workspace %s: %d notebook files copied, existing work kept", workspace, len(copied))
-    token, kept_in = jupyter_token(workspace, token or os.environ.get("JUPYTER_TOKEN"))
-
     env = dict(os.environ)
     env[ENVIRONMENT["rabbitmq_url"]] = settings.rabbitmq_url
     env[ENVIRONMENT["management_url"]] = settings.management_url
     host = "localhost" if ip in ("0.0.0.0", "127.0.0.1") else ip
-    # Own sessions: Ctrl+C reaches only us, and we stop the children in order.
-    children = [subprocess.Popen(jupyter_command(workspace, port=port, ip=ip, token=token), env=env,
-                                 start_new_session=True)]
-    print(f"JupyterLab:  http://{host}:{port}/lab?token={token}", flush=True)
-    if kept_in is not None:
-        print(f"             the token is kept in {kept_in} for the next start (delete it for a new one)", flush=True)
+    if room is not None:
+        children = [_start_room(settings, room, ip=ip, port=port, env=env, store=store)]
+    else:
+        workspace = workspace.resolve()
+        copied = prepare_workspace(workspace)
+        log.info("workspace %s: %d notebook files copied, existing work kept", workspace, len(copied))
+        token, kept_in = jupyter_token(workspace, token or os.environ.get("JUPYTER_TOKEN"))
+        # Own sessions: Ctrl+C reaches only us, and we stop the children in order.
+        children = [subprocess.Popen(jupyter_command(workspace, port=port, ip=ip, token=token), env=env,
+                                     start_new_session=True)]
+        print(f"JupyterLab:  http://{host}:{port}/lab?token={token}", flush=True)
+        if kept_in is not None:
+            print(f"             the token is kept in {kept_in} for the next start (delete it for a new one)",
+                  flush=True)
     if leaderboard_port:
-        command = serve_command(settings, port=leaderboard_port, ip=ip, store=store, keep_open=keep_open)
-        children.append(subprocess.Popen(command, env=env, start_new_session=True))
+        command = serve_command(settings, port=leaderboard_port, ip=ip, store=store, keep_open=keep_open,
+                                accounts=room)
+        # In a room the score store is the instructor's alone (umask: a new SQLite file is 0600).
+        children.append(subprocess.Popen(command, env=env, start_new_session=True,
+                                         umask=-1 if room is None else 0o077))
         supply = f"{keep_open} open tasks per student" if keep_open else "3 tasks per student on registering"
         print(f"Leaderboard: http://{host}:{leaderboard_port}/  (live grader on, {supply}, scores in {store})",
               flush=True)
     return supervise(children)
+
+
+def _start_room(settings: Settings, accounts_csv: Path, *, ip: str, port: int, env: dict[str, str],
+                store: str) -> subprocess.Popen:
+    """The room's JupyterHub on `ip`:`port`, for the accounts of `accounts_csv` (its folder holds the room)."""
+    room_dir = accounts_csv if accounts_csv.is_dir() else accounts_csv.parent
+    room = hub.prepare(settings, provision.read_accounts(accounts_csv), room_dir=room_dir, ip=ip, port=port)
+    hub.private_store(store)
+    env.setdefault("WORKSHOP_JOIN_URL", room.url)  # the leaderboard shows students where to log in
+    students = sum(account.role == "student" for account in room.accounts)
+    safety = "a system user each" if room.isolated else "NOT isolated from each other: run as root for that"
+    print(f"Room:        {room.url}  (JupyterHub: {students} students log in with their cards; {safety})",
+          flush=True)
+    return hub.start(room, env)
 
 
 def supervise(children: list[subprocess.Popen]) -> int:

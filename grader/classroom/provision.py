@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from grader import broker
-from grader.classroom import cards
+from grader import broker, names
+from grader.classroom import cards, users
 from grader.classroom.roster import INSTRUCTOR, Student
 from grader.classroom.roster import read as read_roster
 from grader.errors import WorkshopError
@@ -69,7 +69,8 @@ def marker(workshop: str) -> str:
 def live_permissions(workshop: str, student: str) -> dict[str, str]:
     """A student's rights on the live vhost (regular expressions of resource names)."""
     private = r"^amq\.gen-.*"
-    chat = rf"^{re.escape(workshop)}\.chat\..+"
+    # the chat's four exchanges, and not the grader's chat queue `W.chat.grader`
+    chat = rf"^{re.escape(workshop)}\.chat\.({'|'.join(names.CHAT_KINDS)})$"
     return {
         "configure": private,  # exclusive server-named queues for feedback and the chat
         "write": rf"{private}|^amq\.default$|{chat}",  # registrations and answers go by the default exchange
@@ -201,7 +202,8 @@ def provision(settings: Settings, roster: Path, out: Path, *, rotate: bool = Fal
 
 
 def teardown(settings: Settings, out: Path) -> list[str]:
-    """Remove what `provision` made (users, and the students' vhosts with all they hold), and its files.
+    """Remove what `provision` made (users, and the students' vhosts with all they hold), the system
+    users the room's JupyterHub made for them (as root), and the files.
 
     Only what is listed in out/accounts.csv and carries this workshop's tag: the live vhost, and
     anything made by hand, stay. Returns what was removed, a line each."""
@@ -214,6 +216,8 @@ def teardown(settings: Settings, out: Path) -> list[str]:
             removed.append(f"vhost {account.vhost}")
         if tag in _tags(api.user(account.user)) and api.delete_user(account.user):
             removed.append(f"user {account.user}")
+        if os.geteuid() == 0 and users.remove(account.user):  # the room's system user (grader.classroom.hub)
+            removed.append(f"system user {users.system_name(account.user)}")
     for name in (ACCOUNTS, CARDS):
         (out / name).unlink(missing_ok=True)
     return removed

@@ -33,13 +33,13 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, InternalEr
 from grader import broker, names
 from grader.errors import WorkshopError
 from grader.live import queues, replies, wire
+from grader.live.accounts import Room
 from grader.live.checks import rejection
 from grader.live.envelope import Delivery
 from grader.live.fairness import Limiter
 from grader.live.grading import Outcome, exercise_of, grade_batch
 from grader.live.intake import PREFETCH, Intake, envelope
 from grader.live.protocol import REGISTER
-from grader.live.accounts import Room
 from grader.live.store import Conflict, Store
 from grader.settings import Settings
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 from grader import names
 from grader.live import checks, protocol
+from grader.live.accounts import Room
 from grader.live.checks import SCORED_BEFORE, Action, Kind, Known, Verdict
 from grader.live.envelope import Delivery
 from grader.live.fairness import Limiter, Session
 from grader.live.protocol import FIBONACCI, REGISTER, Answer, Registration, Rejected
-from grader.live.accounts import Room
 from grader.live.store import Store, Transaction
 
 log = logging.getLogger(__name__)

@@ -27,9 +27,16 @@ class Running:
 
 
 @pytest.fixture
-def service(settings, tmp_path):
+def service_options() -> dict:
+    """More keyword arguments for the `service` fixture's `Service` (a test module overrides this)."""
+    return {}
+
+
+@pytest.fixture
+def service(settings, tmp_path, service_options):
     port = free_port()
-    made = Service(settings, f"sqlite:///{tmp_path / 'scores.sqlite'}", port=port, deal_on_register=1)
+    made = Service(settings, f"sqlite:///{tmp_path / 'scores.sqlite'}", port=port,
+                   **{"deal_on_register": 1} | service_options)
     result = {}
     thread = threading.Thread(target=lambda: result.setdefault("status", asyncio.run(made.run())), daemon=True)
     thread.start()

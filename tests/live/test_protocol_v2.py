@@ -7,15 +7,16 @@ import time
 
 import pika
 import pytest
-from hypothesis import given, settings as hsettings
+from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from grader import names
 from grader.classroom import provision
+from grader.live.accounts import Room
 from grader.live.checks import fibonacci
 from grader.live.dealer import deal
 from grader.live.protocol import Answer, Registration, Rejected
-from grader.live.accounts import Room
 from grader.live.standings import leaderboard
 from tests.live.fixtures import WORKSHOP, Student, start_grader, stop_grader
 

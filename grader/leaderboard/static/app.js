@@ -1,11 +1,10 @@
 // The leaderboard page: keeps every student's row in memory, from the `snapshot` that /events
 // sends first and the `delta` events after every committed verdict; ranks them and renders at
 // most once per animation frame. Every name is set with textContent, never parsed as HTML.
-"use strict";
+import {renderChart} from "./chart.js";
+import {renderLobby, setupJoin, sizeJoin} from "./lobby.js";
+import {isMe, paginate, setup as setupPages} from "./pages.js";
 
-const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                 "#bcbd22", "#17becf"];
-const SVG_NS = "http://www.w3.org/2000/svg";
 const MAX_POINTS = 240; // per student in memory; more are thinned to half
 const state = {workshop: "", rows: new Map(), history: new Map(), firstSolver: null, version: 0};
 let previousPoints = new Map();
@@ -34,6 +33,7 @@ function renderTable(rows) {
     tr.dataset.slug = entry.slug;
     cell(tr, String(index + 1), "rank");
     const name = cell(tr, entry.name, "name");
+    name.title = entry.name;
     if (entry.slug === state.firstSolver) {
       const mark = document.createElement("span");
       mark.className = "first";
@@ -43,60 +43,13 @@ function renderTable(rows) {
     cell(tr, String(entry.register), "register");
     cell(tr, String(entry.fibonacci), "fibonacci");
     cell(tr, String(entry.points), "points");
-    if (previousPoints.has(entry.slug) && previousPoints.get(entry.slug) !== entry.points) tr.className = "changed";
+    if (previousPoints.has(entry.slug) && previousPoints.get(entry.slug) !== entry.points) tr.classList.add("changed");
+    if (isMe(entry)) tr.classList.add("me");
     fresh.appendChild(tr);
   });
   body.replaceChildren(fresh);
   previousPoints = new Map(rows.map((entry) => [entry.slug, entry.points]));
   document.getElementById("empty").hidden = rows.length > 0;
-}
-
-function svg(tag, attributes) {
-  const element = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
-  return element;
-}
-
-function renderChart(rows) {
-  const chart = document.getElementById("chart");
-  const legend = document.getElementById("legend");
-  const leaders = rows.slice(0, 10).filter((entry) => (state.history.get(entry.slug) || []).length > 0);
-  const series = leaders.map((entry) => state.history.get(entry.slug));
-  const all = series.flat();
-  chart.replaceChildren();
-  legend.replaceChildren();
-  if (all.length === 0) return;
-  const [width, height, left, right, top, bottom] = [800, 420, 50, 20, 15, 35];
-  const t0 = Math.min(...all.map((p) => p[0]));
-  const t1 = Math.max(...all.map((p) => p[0]), t0 + 1);
-  const yMax = Math.max(...all.map((p) => p[1]), 1);
-  const x = (t) => left + ((t - t0) / (t1 - t0)) * (width - left - right);
-  const y = (v) => height - bottom - (v / yMax) * (height - top - bottom);
-  chart.appendChild(svg("line", {x1: left, y1: y(0), x2: width - right, y2: y(0), stroke: "#ccc"}));
-  chart.appendChild(svg("line", {x1: left, y1: y(0), x2: left, y2: top, stroke: "#ccc"}));
-  const yLabel = svg("text", {x: left - 8, y: y(yMax) + 5, "text-anchor": "end"});
-  yLabel.textContent = String(yMax);
-  chart.appendChild(yLabel);
-  const tLabel = svg("text", {x: width - right, y: height - 8, "text-anchor": "end"});
-  const span = t1 - t0;
-  tLabel.textContent = span < 120 ? `${Math.round(span)} s` : `${Math.round(span / 60)} min`;
-  chart.appendChild(tLabel);
-  leaders.forEach((entry, index) => {
-    const colour = COLOURS[index % COLOURS.length];
-    const points = series[index].concat([[t1, series[index].at(-1)[1]]]);
-    let path = "";
-    points.forEach(([t, v], i) => {  // a step line: points change at the moment they are scored
-      path += i === 0 ? `M ${x(t)} ${y(v)}` : ` H ${x(t)} V ${y(v)}`;
-    });
-    chart.appendChild(svg("path", {d: path, fill: "none", stroke: colour, "stroke-width": 3}));
-    const item = document.createElement("li");
-    const swatch = document.createElement("span");
-    swatch.className = "swatch";
-    swatch.style.background = colour;
-    item.appendChild(swatch);
-    item.appendChild(document.createTextNode(entry.name));
-    legend.appendChild(item);
-  });
 }
 
 function addPoint(slug, at, total) {
@@ -128,8 +81,11 @@ function applyDelta(delta) {
 function render() { // at most once per frame, however many events came in between
   renderPending = false;
   const rows = [...state.rows.values()].sort(byRank);
+  sizeJoin(rows); // first: the size of the join panel changes the room the board has
+  renderLobby(rows);
   renderTable(rows);
-  renderChart(rows);
+  paginate();
+  renderChart(rows, state.history);
   renders += 1;
   document.body.dataset.version = String(state.version);
   document.body.dataset.updates = String(renders);
@@ -155,4 +111,7 @@ function connect() {
   };
 }
 
-document.addEventListener("DOMContentLoaded", connect);
+const params = new URLSearchParams(window.location.search);
+setupPages(params);
+setupJoin(params, paginate);
+connect(); // a module runs once the document is parsed

@@ -1,0 +1,64 @@
+"""Log into the room's JupyterHub with the broker account on your card: RabbitMQ says yes or no.
+
+Only the accounts of the room (accounts.csv) may log in, and each login is checked by opening an
+AMQP connection to the account's own vhost with the name and password typed: the broker is the
+source of truth, so a password changed on the broker (`workshop provision --rotate`) changes the
+login at once. The instructor's account is the hub's admin; students are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+from jupyterhub.auth import Authenticator
+from tornado import web
+from traitlets import Float, Unicode
+
+from grader import broker
+from grader.classroom import room as rooms
+from grader.errors import BrokerAuthFailed, BrokerUnavailable, VhostNotFound
+from grader.settings import AmqpAddress
+
+
+def broker_accepts(url: str, user: str, password: str, *, timeout: float = 5.0) -> bool:
+    """Whether the broker of `url` lets `user` with `password` into the vhost of `url`.
+    `BrokerUnavailable` when it does not answer."""
+    address = dataclasses.replace(AmqpAddress.parse(url), user=user, password=password)
+    try:
+        connection = broker.connect(address.url(), timeout=timeout, name=f"room login check: {user}")
+    except (BrokerAuthFailed, VhostNotFound):
+        return False
+    connection.close()
+    return True
+
+
+class BrokerAuthenticator(Authenticator):
+    room_file = Unicode(help="the room.json that `workshop up --room` wrote").tag(config=True)
+    check_timeout = Float(5.0, help="seconds the broker has to answer a login").tag(config=True)
+
+    @property
+    def room(self) -> rooms.Room:
+        return rooms.load(self.room_file)
+
+    async def authenticate(self, handler, data):
+        user = (data.get("username") or "").strip().lower()
+        password = data.get("password") or ""
+        account = self.room.account(user)
+        if account is None or not password:
+            self.log.warning("login refused for %r: not an account of this room", user)
+            return None
+        try:
+            accepted = await asyncio.to_thread(broker_accepts, account.lessons_url, user, password,
+                                               timeout=self.check_timeout)
+        except BrokerUnavailable as exc:
+            self.log.error("cannot check the login of %s: %s", user, exc)
+            raise web.HTTPError(503, "RabbitMQ does not answer, so no one can log in right now: "
+                                     "tell the instructor") from exc
+        if not accepted:
+            self.log.warning("login refused for %s: the broker refused the password", user)
+            return None
+        return {"name": user, "admin": account.role == "instructor"}
+
+    def check_allowed(self, username, authentication=None):
+        return self.room.account(username) is not None

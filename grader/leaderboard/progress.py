@@ -1,0 +1,111 @@
+"""The class progress grid: which exercise each student has tried, failed or passed, live.
+
+A notebook's check reports each ✔ or ✘ to the queue `W.progress` (`grader.lab.progress`), with
+the student's broker user as the message's `user_id`: RabbitMQ refuses a `user_id` that is not the
+publisher's own user, so a row is always the student who ran the check. `ProgressListener` reads
+that queue into a `Grid` kept in memory only: points never depend on it, and a restart starts an
+empty grid. The grid is for the instructor's eyes (`/progress`, behind the instructor token).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from grader import broker, names
+
+log = logging.getLogger(__name__)
+
+MAX_STUDENTS = 500
+MAX_EXERCISES = 400
+MAX_TEXT = 300  # characters of a name or a failure sentence kept
+QUEUE_LIMIT = 10_000  # reports waiting in W.progress; older ones are dropped by the broker
+
+
+class Grid:
+    """{user: {(lesson, exercise): cell}}; every method may be called from any thread."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.cells: dict[str, dict[tuple[str, str], dict]] = {}
+        self.exercises: dict[tuple[str, str], int] = {}  # (lesson, exercise) -> the order it was first reported
+        self.version = 0
+
+    def record(self, user: str, lesson: str, exercise: str, passed: bool, sentence: str, at: float) -> bool:
+        """One check's outcome; a pass stays a pass (a later failure is kept as its sentence only)."""
+        key, user = (lesson[:MAX_TEXT], exercise[:MAX_TEXT]), user[:MAX_TEXT]
+        with self.lock:
+            if user not in self.cells and len(self.cells) >= MAX_STUDENTS or \
+                    key not in self.exercises and len(self.exercises) >= MAX_EXERCISES:
+                return False
+            self.exercises.setdefault(key, len(self.exercises))
+            row = self.cells.setdefault(user, {})
+            cell = row.setdefault(key, {"state": "failing", "sentence": "", "at": at})
+            if passed:
+                cell["state"] = "passed"
+            else:
+                cell["sentence"] = sentence[:MAX_TEXT]
+            cell["at"] = at
+            self.version += 1
+            return True
+
+    def snapshot(self) -> dict:
+        """The grid as the page draws it: exercises by lesson, a row per student by name."""
+        with self.lock:
+            # lessons are numbered; within one, the exercises come in the order students reached them
+            exercises = sorted(self.exercises, key=lambda key: (key[0], self.exercises[key]))
+            return {"version": self.version,
+                    "exercises": [{"lesson": lesson, "exercise": exercise} for lesson, exercise in exercises],
+                    "students": [{"user": user, "cells": [dict(row[key]) if key in row else {"state": "untried"}
+                                                          for key in exercises]}
+                                 for user, row in sorted(self.cells.items())]}
+
+
+def read_report(body: bytes, user_id: str | None) -> tuple | None:
+    """(user, lesson, exercise, passed, sentence) of a report, or None for one to drop."""
+    if not user_id:
+        return None  # no identity the broker vouched for
+    try:
+        report = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(report, dict):
+        return None
+    lesson, exercise = report.get("lesson"), report.get("exercise")
+    passed, sentence = report.get("passed"), report.get("sentence", "")
+    if not (isinstance(lesson, str) and isinstance(exercise, str) and lesson and exercise and
+            isinstance(passed, bool) and isinstance(sentence, str)):
+        return None
+    return user_id, lesson, exercise, passed, sentence
+
+
+class ProgressListener:
+    """Reads `W.progress` into the grid (a worker of `workshop serve`)."""
+
+    def __init__(self, settings, grid: Grid):
+        self.settings, self.grid = settings, grid
+        self.stopping = threading.Event()
+        self.listening = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        broker.run_connected(self.settings.rabbitmq_url, "progress grid", self.listen, self.stopping, self.listening)
+
+    def listen(self, connection) -> None:
+        channel = connection.channel()
+        queue = names.progress_queue(self.settings.workshop)
+        channel.queue_declare(queue, durable=True, arguments={"x-max-length": QUEUE_LIMIT})
+
+        def on_report(ch, method, properties, body):
+            found = read_report(body, properties.user_id)
+            if found is not None:
+                self.grid.record(*found, at=time.time())
+
+        channel.basic_consume(queue=queue, on_message_callback=on_report, auto_ack=True)
+        self.listening.set()
+        while not self.stopping.is_set():
+            connection.process_data_events(time_limit=0.2)
