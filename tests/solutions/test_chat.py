@@ -6,7 +6,8 @@ import uuid
 import pika
 import pytest
 
-from grader import accounts, paths
+from grader import paths
+from grader.classroom import provision
 from grader.live.identity import student_id
 from grader.names import CHAT_KINDS, chat_exchange
 from grader.settings import Settings
@@ -74,10 +75,12 @@ def test_on_a_fresh_broker_the_chat_declares_its_four_exchanges_durable_with_the
         assert found[chat_exchange("class1", kind)] == (exchange_type, True)
 
 
-def test_a_student_account_of_the_room_chats_on_exchanges_it_may_not_declare(vhost):
+def test_a_student_account_of_the_room_chats_on_exchanges_it_may_not_declare(vhost, tmp_path):
     settings = Settings(rabbitmq_url=vhost.url, management_url=vhost.management_url)
-    prefix = f"t{uuid.uuid4().hex[:6]}-"
-    [student] = accounts.create(settings, 1, prefix=prefix)  # declares the chat's exchanges too
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"name\nAda {''.join(c for c in uuid.uuid4().hex if c.isalpha())[:6]}\n", encoding="utf-8")
+    report = provision.provision(settings, roster, tmp_path / "room", instructor=f"i-{uuid.uuid4().hex[:8]}")
+    [student] = [a for a in report.accounts if a.role == "student"]  # provision declares the chat's exchanges
     try:
         with Background(CHAT, "listen", "--url", student.live_url, "--name", "Ada", "--count", "1",
                         "--timeout", "20") as ada:
@@ -86,7 +89,7 @@ def test_a_student_account_of_the_room_chats_on_exchanges_it_may_not_declare(vho
             assert ada.finish() == 0
         assert heard(ada) == [" [direct] Cy: you can read this"]
     finally:
-        accounts.delete(settings, 1, prefix=prefix)
+        provision.teardown(settings, tmp_path / "room")
 
 
 def test_a_body_that_is_not_json_is_shown_as_it_is(vhost):
