@@ -18,7 +18,7 @@ from grader.leaderboard.join import Join
 from grader.leaderboard.listener import Listener
 from grader.leaderboard.progress import Grid, ProgressListener
 from grader.leaderboard.web import make_app
-from grader.live import fairness
+from grader.live import dealer, fairness
 from grader.live.accounts import Room
 from grader.live.chatter import ChatGrader
 from grader.live.consumer import Grader
@@ -75,7 +75,9 @@ class Service:
         self.hub.start(loop)
         try:
             self.server = make_app(self.store, self.hub, self.join, grid=self.grid,
-                                   instructor_token=self.instructor_token).listen(self.port, address=self.ip)
+                                   instructor_token=self.instructor_token,
+                                   deal=lambda count: dealer.deal(self.settings, self.store, count),
+                                   ).listen(self.port, address=self.ip)
         except OSError as exc:
             raise WorkshopError(f"the leaderboard cannot listen on {self.ip}:{self.port} ({exc.strerror}); "
                                 "choose another port with --port") from exc

@@ -52,6 +52,7 @@ class Hub:
         self.version: int | None = None  # the newest verdict id read; None until the first read
         self.rows: dict[str, dict] = {}  # slug -> row, as the pages have it
         self.first_solver: str | None = None
+        self.frozen = False  # the instructor froze the board: pages keep what they show
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -67,7 +68,28 @@ class Hub:
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self._poked, clean_keys(keys))
 
+    def resync(self) -> None:
+        """Everyone's rows changed behind the hub's back (the instructor renamed or removed a
+        player, or reset the board): read everything again and send every page a snapshot."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._resync)
+
+    def freeze(self, frozen: bool) -> None:
+        """Stop (or start again) the updates of every page; unfreezing sends a fresh snapshot."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._freeze, frozen)
+
     # -- on the loop ---------------------------------------------------------------------------
+
+    def _resync(self) -> None:
+        self.version, self.rows, self.first_solver, self.everyone = None, {}, None, True
+        self.waiting |= self.subscribers
+        self.subscribers.clear()
+        self.wake.set()
+
+    def _freeze(self, frozen: bool) -> None:
+        self.frozen = frozen
+        self._resync()
 
     def subscribe(self) -> asyncio.Queue:
         """A queue of events for a new page; the first is a snapshot."""
@@ -101,7 +123,12 @@ class Hub:
                 del self.keys[:-MAX_KEYS]
 
     async def _update(self, keys: list[str]) -> None:
-        """Read what changed, push it as a delta, and a snapshot to the pages that need one."""
+        """Read what changed, push it as a delta, and a snapshot to the pages that need one.
+        While frozen, nothing is read: new pages get the board as it was when it froze."""
+        if self.frozen and self.version is not None:
+            if self.waiting:
+                await self._send_snapshots(keys)
+            return
         everyone, self.everyone = self.everyone, False
         found = await asyncio.to_thread(self._read, everyone)
         rows = [row for row in found.rows if self.rows.get(row["slug"]) != row]
@@ -132,6 +159,7 @@ class Hub:
         history = await asyncio.to_thread(standings.history, self.store, list(self.rows), until=self.version)
         snapshot = _event("snapshot", {"workshop": self.store.workshop, "rows": list(self.rows.values()),
                                        "first_solver": self.first_solver, "history": history,
+                                       "frozen": self.frozen,
                                        "version": self.version, "keys": keys, "sent_at": time.time()})
         for queue in list(self.waiting):  # pages that went away meanwhile are no longer here
             _drain(queue)

@@ -6,13 +6,13 @@ Everything the page needs is served from here; nothing is loaded from the intern
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from pathlib import Path
 
 import tornado.web
 from tornado.iostream import StreamClosedError
 
+from grader.leaderboard import instructor
 from grader.leaderboard.hub import Hub
 from grader.leaderboard.join import Join, page
 from grader.leaderboard.progress import Grid
@@ -92,44 +92,15 @@ class Events(Base):
             self.hub.unsubscribe(queue)  # a closed page: the next write raised StreamClosedError
 
 
-class Instructor(Base):
-    """The class progress grid, for whoever holds the instructor token (`?token=` or a bearer
-    header); without a token configured there is no grid."""
-
-    def initialize(self, store: Store, hub: Hub, grid: Grid | None, token: str | None):
-        super().initialize(store, hub)
-        self.grid, self.token = grid, token
-
-    def prepare(self):
-        if self.grid is None or not self.token:
-            raise tornado.web.HTTPError(404, reason="No progress grid: start serve with --instructor-token")
-        given = self.get_query_argument("token", "") or \
-            self.request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
-            raise tornado.web.HTTPError(403, reason="The progress grid needs the instructor token")
-        self.set_header("Cache-Control", "no-store")
-
-
-class ProgressPage(Instructor):
-    def get(self):
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.write((STATIC / "progress.html").read_bytes())
-
-
-class ProgressData(Instructor):
-    def get(self):
-        self.set_header("Content-Type", "application/json")
-        self.write(json.dumps(self.grid.snapshot()))
-
-
 def make_app(store: Store, hub: Hub, join: Join | None = None, *, grid: Grid | None = None,
-             instructor_token: str | None = None) -> tornado.web.Application:
+             instructor_token: str | None = None, deal=None) -> tornado.web.Application:
+    """The page and its data; with `instructor_token`, the instructor's pages and actions too
+    (`grader.leaderboard.instructor`; `deal(count)` deals more tasks to everyone)."""
     deps = {"store": store, "hub": hub}
     html = page((STATIC / "index.html").read_text(encoding="utf-8"), join or Join()).encode()
-    instructor = deps | {"grid": grid, "token": instructor_token}
+    mine = deps | {"grid": grid, "token": instructor_token, "deal": deal, "headers": SECURITY_HEADERS}
     return tornado.web.Application([
-        (r"/progress", ProgressPage, instructor),
-        (r"/api/progress", ProgressData, instructor),
+        *instructor.routes(mine),
         (r"/", Page, deps | {"html": html}),
         (r"/api/leaderboard", Leaderboard, deps),
         (r"/api/snapshot", Snapshot, deps),

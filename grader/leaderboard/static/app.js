@@ -6,7 +6,7 @@ import {renderLobby, setupJoin, sizeJoin} from "./lobby.js";
 import {isMe, paginate, setup as setupPages} from "./pages.js";
 
 const MAX_POINTS = 240; // per student in memory; more are thinned to half
-const state = {workshop: "", rows: new Map(), history: new Map(), firstSolver: null, version: 0};
+const state = {workshop: "", rows: new Map(), history: new Map(), firstSolver: null, version: 0, frozen: false};
 let previousPoints = new Map();
 let renderPending = false;
 let renders = 0; // how many times this page rendered (on <body data-updates>, for tests)
@@ -42,6 +42,7 @@ function renderTable(rows) {
     }
     cell(tr, String(entry.register), "register");
     cell(tr, String(entry.fibonacci), "fibonacci");
+    cell(tr, String(entry.chat ?? 0), "chat");
     cell(tr, String(entry.points), "points");
     if (previousPoints.has(entry.slug) && previousPoints.get(entry.slug) !== entry.points) tr.classList.add("changed");
     if (isMe(entry)) tr.classList.add("me");
@@ -66,6 +67,8 @@ function applySnapshot(snapshot) {
   state.history = new Map(Object.entries(snapshot.history));
   state.firstSolver = snapshot.first_solver;
   state.version = snapshot.version;
+  state.frozen = Boolean(snapshot.frozen);
+  document.body.dataset.frozen = String(state.frozen);
   document.getElementById("workshop").textContent = state.workshop;
   document.getElementById("tasks-queue").textContent = `${state.workshop}.<your-name>`;
   document.getElementById("results-queue").textContent = `${state.workshop}.results`;
@@ -96,8 +99,9 @@ function connect() {
   const source = new EventSource("/events");
   const on = (name, apply) => source.addEventListener(name, (event) => {
     apply(JSON.parse(event.data));
-    status.textContent = `live · updated ${new Date().toLocaleTimeString()}`;
-    status.className = "status live";
+    status.textContent = state.frozen ? "frozen by the instructor"
+      : `live · updated ${new Date().toLocaleTimeString()}`;
+    status.className = state.frozen ? "status frozen" : "status live";
     if (!renderPending) {
       renderPending = true;
       requestAnimationFrame(render);
