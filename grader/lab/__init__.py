@@ -8,10 +8,14 @@
 - `lab.routes(binding_keys, routing_keys)`: which keys the broker itself routes to which bindings
 - `lab.time_limit(seconds, sentence)`: stop the student's code that runs too long, with a sentence
 - `lab.expect_connected(connection)`: the student's connection is open, to the course's broker and vhost
+- `lab.trace`: what the student's code asked of its pika channels, in order (`lab.trace.start()`
+  in a setup cell), and the checks about the order of effects: ack after the work, after the reply,
+  after the commit
 - `lab.explain(error)`: a sentence for a pika error; importing `lab` makes Jupyter show pika's
   errors that way
 """
 
+from grader.lab import trace
 from grader.lab.checks import (
     CheckFailed,
     QueueState,
@@ -79,6 +83,7 @@ __all__ = [
     "state_on",
     "take",
     "time_limit",
+    "trace",
     "vhost",
     "wait_until",
 ]

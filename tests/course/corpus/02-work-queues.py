@@ -206,6 +206,29 @@ CORPUS = [
                 channel.basic_ack(method.delivery_tag)
         """,
     ),
+    correct(
+        "each callback acks on its worker's channel variable, with multiple=True",
+        round_robin="""
+            channel_a = connection.channel()
+            channel_b = connection.channel()
+
+            def on_a(ch, method, properties, body):
+                done.append(("A", body.decode()))
+                channel_a.basic_ack(delivery_tag=method.delivery_tag, multiple=True)
+
+            def on_b(ch, method, properties, body):
+                done.append(("B", body.decode()))
+                channel_b.basic_ack(delivery_tag=method.delivery_tag, multiple=True)
+
+            channel_a.basic_consume(queue="task_queue", on_message_callback=on_a, auto_ack=False)
+            channel_b.basic_consume(queue="task_queue", on_message_callback=on_b, auto_ack=False)
+            for n in range(1, 7):
+                new_task(f"Task {n}.")
+            run_until(lambda: len(done) == 6)
+            channel_a.close()
+            channel_b.close()
+        """,
+    ),
     wrong("new_task publishes transient messages", {"check-new-task"},
           new_task=NEW_TASK.replace(
               "properties=pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent),", "")),
@@ -235,8 +258,6 @@ CORPUS = [
     wrong("workers keep the bytes: done holds b'Task 1.'", {"check-round-robin"},
           round_robin=ROUND_ROBIN.replace("body.decode()", "body")),
     wrong("auto_ack=True although the exercise asks the workers to acknowledge", {"check-round-robin"},
-          finding="02-work-queues check-round-robin: consuming with auto_ack=True (no acknowledgement at all, "
-                  "against the exercise text 'and then acknowledges the task') gets full marks",
           round_robin=ROUND_ROBIN.replace(
               "        ch.basic_ack(delivery_tag=method.delivery_tag)\n", "").replace(
               'on_message_callback=worker("A")', 'on_message_callback=worker("A"), auto_ack=True').replace(

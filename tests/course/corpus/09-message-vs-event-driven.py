@@ -209,6 +209,24 @@ CORPUS = [
             last_event = deposit(bank, channel, user_id=42, amount=50)
         """,
     ),
+    correct(
+        "records every event, then acks them all at once with multiple=True when the queue is idle",
+        service="""
+            def run_transactions_service(channel, db, idle_timeout=0.5):
+                count, last_tag = 0, None
+                for method, properties, body in channel.consume("transactions", inactivity_timeout=idle_timeout):
+                    if method is None:
+                        break
+                    record_deposit(db, json.loads(body))
+                    count, last_tag = count + 1, method.delivery_tag
+                if last_tag is not None:
+                    channel.basic_ack(delivery_tag=last_tag, multiple=True)
+                channel.cancel()
+                return count
+
+            handled = run_transactions_service(channel, transactions_db)
+        """,
+    ),
     wrong("mailer not durable", {"check-command"}, command=COMMAND.replace('queue="mailer", durable=True', 'queue="mailer"')),
     wrong("no type property on the command", {"check-command"}, command=COMMAND.replace('type="SendEmail",\n', "\n")),
     wrong("one queue shared by both services", {"check-events", "check-publish-event"},
@@ -242,9 +260,6 @@ CORPUS = [
                 return True
           """),
     wrong("acks before recording", {"check-service"},
-          finding="09-message-vs-event-driven check-service: a service that acks each event before "
-                  "recording it (the exercise: record, then ack; 'acking first would mean a crash loses the "
-                  "deposit') gets full marks",
           service=SERVICE.replace("""        event = json.loads(body)
         record_deposit(db, event)
         channel.basic_ack(method.delivery_tag)""", """        channel.basic_ack(method.delivery_tag)

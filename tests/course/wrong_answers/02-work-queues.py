@@ -30,6 +30,12 @@ WRONG_ANSWERS = [
         fails=frozenset({"check-round-robin"}),
     ),
     WrongAnswer(
+        name="the workers answer each finished task with basic_nack(requeue=False), which drops it",
+        cells=mistake("round-robin", "ch.basic_ack(delivery_tag=method.delivery_tag)",
+                      "ch.basic_nack(delivery_tag=method.delivery_tag, requeue=False)"),
+        fails=frozenset({"check-round-robin"}),
+    ),
+    WrongAnswer(
         name="the doomed worker takes its task with auto_ack=True, so the task dies with it",
         cells=mistake("redelivery", 'basic_get(queue="task_queue", auto_ack=False)',
                       'basic_get(queue="task_queue", auto_ack=True)'),

@@ -59,6 +59,18 @@ WRONG_ANSWERS = [
         fails=frozenset({"check-on-request", "check-client-call"}),
     ),
     WrongAnswer(
+        name="the server acks the request (multiple=True) before it publishes the reply",
+        cells={
+            "on-request": (
+                "def on_request(ch, method, properties, body):\n"
+                "    ch.basic_ack(delivery_tag=method.delivery_tag, multiple=True)\n"
+                "    ch.basic_publish(exchange='', routing_key=properties.reply_to, body=str(fib(int(body))).encode(),\n"
+                "                     properties=pika.BasicProperties(correlation_id=properties.correlation_id))\n"
+            )
+        },
+        fails=frozenset({"check-on-request"}),
+    ),
+    WrongAnswer(
         name="the client takes the first reply it sees, whatever its correlation_id",
         cells={"client": CLIENT.format(keep=TAKES_ANY, wait=WAITS_WITH_DEADLINE)},
         # The late reply in check-client-timeout may fool it too, but only when it arrives alone:

@@ -42,6 +42,25 @@ WRONG_ANSWERS = [
         fails=frozenset({"check-idempotent", "check-service"}),
     ),
     WrongAnswer(
+        name="the service consumes with auto_ack=True: each event counts as done before it is recorded",
+        cells={
+            "service": (
+                "def run_transactions_service(channel, db, idle_timeout=0.5):\n"
+                "    handled = 0\n"
+                '    for method, properties, body in channel.consume("transactions", auto_ack=True,\n'
+                "                                                    inactivity_timeout=idle_timeout):\n"
+                "        if method is None:\n"
+                "            break\n"
+                "        record_deposit(db, json.loads(body))\n"
+                "        handled += 1\n"
+                "    channel.cancel()\n"
+                "    return handled\n"
+                "handled = run_transactions_service(channel, transactions_db)\n"
+            )
+        },
+        fails=frozenset({"check-service"}),
+    ),
+    WrongAnswer(
         name="publishes the event inside the transaction, before the commit",
         cells={
             "deposit": (
