@@ -18,7 +18,7 @@ from grader import broker, course, doctor, paths, serve, stack
 from grader.classroom import provision
 from grader.classroom.roster import INSTRUCTOR
 from grader.errors import WorkshopError
-from grader.live import dealer, demo, fairness
+from grader.live import dealer, fairness
 from grader.live.accounts import Room
 from grader.live.consumer import Grader
 from grader.live.store import DEFAULT_STORE, Store
@@ -147,8 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     dealing.add_argument("--every", type=_at_least(0, float), default=0, metavar="SECONDS",
                          help="keep dealing K tasks this often until Ctrl+C")
 
-    demo = commands.add_parser("demo", help="a simulated class that fills the leaderboard")
-    _live_flags(demo)
+    demo = commands.add_parser("demo", help="a simulated class on a leaderboard of its own (no real workshop touched)")
+    _broker_flags(demo)
+    demo.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
+    demo.add_argument("--port", type=int, default=8001, help="the demo leaderboard's port (default 8001)")
+    demo.add_argument("--ip", default="127.0.0.1", help="address the demo leaderboard listens on")
     demo.add_argument("--students", type=_at_least(1), default=12, metavar="N", help="how many (default 12)")
     demo.add_argument("--duration", type=_at_least(0, float), default=120, metavar="SECONDS",
                       help="how long (default 120; 0: until Ctrl+C)")
@@ -268,8 +271,8 @@ def run_deal(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    sent = demo.run_demo(_settings(args), args.store, students=args.students, duration=args.duration,
-                         seed=args.seed)
+    sent = serve.demo(_settings(args), port=args.port, ip=args.ip, students=args.students,
+                      duration=args.duration, seed=args.seed)
     print(", ".join(f"{count} {kind}" for kind, count in sent.items()))
     return 0
 

@@ -8,9 +8,13 @@ updates). The main thread runs the leaderboard's web server. Ctrl+C or SIGTERM s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import secrets
 import signal
+import tempfile
 import threading
+from pathlib import Path
 
 from grader.errors import WorkshopError
 from grader.leaderboard.hub import Hub
@@ -23,7 +27,9 @@ from grader.live.accounts import Room
 from grader.live.chatter import ChatGrader
 from grader.live.consumer import Grader
 from grader.live.dealer import Dealer
+from grader.live.demo import run_demo
 from grader.live.store import Store
+from grader.management import Management
 from grader.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,3 +124,37 @@ class Service:
 
 def serve(settings: Settings, store_url: str, **options) -> int:
     return asyncio.run(Service(settings, store_url, **options).run())
+
+
+def demo(settings: Settings, *, port: int = 8001, ip: str = "127.0.0.1", students: int = 12,
+         duration: float = 120, seed: int | None = None) -> dict[str, int]:
+    """`workshop demo`: a simulated class on a leaderboard of its own, apart from any real workshop.
+
+    It runs on a vhost made for it (`<W>-demo-<random>`, deleted afterwards) with a store of its
+    own in a temporary folder, so nothing it sends reaches a real workshop's queues or store.
+    Returns the messages sent, by kind."""
+    name = f"{settings.workshop}-demo-{secrets.token_hex(3)}"
+    api = Management.from_settings(settings)
+    api.create_vhost(name)
+    try:
+        api.grant(name, settings.amqp.user)
+        own = dataclasses.replace(settings, rabbitmq_url=settings.amqp.url(vhost=name))
+        with tempfile.TemporaryDirectory(prefix="workshop-demo-") as folder:
+            store_url = f"sqlite:///{Path(folder) / 'demo.sqlite'}"
+            service = Service(own, store_url, port=port, ip=ip)
+            result: dict[str, int] = {}
+            thread = threading.Thread(target=lambda: result.setdefault("status", asyncio.run(service.run())),
+                                      name="demo leaderboard", daemon=True)
+            thread.start()
+            stop = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            try:
+                print(f"Demo leaderboard: http://{'localhost' if ip in ('0.0.0.0', '127.0.0.1') else ip}:{port}/  "
+                      f"(vhost {name}, deleted afterwards; no real workshop is touched)", flush=True)
+                return run_demo(own, store_url, students=students, duration=duration, seed=seed, stop=stop)
+            finally:
+                service.request_stop()
+                thread.join(timeout=30)
+    finally:
+        api.delete_vhost(name)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pika
 import pytest
 import requests
 
@@ -48,28 +49,35 @@ def test_workshop_deal_deals_to_every_registered_student(vhost, make_student, tm
 
 
 @pytest.mark.slow
-def test_workshop_demo_fills_the_leaderboard_of_a_running_serve(vhost, tmp_path):
+def test_workshop_demo_fills_a_leaderboard_of_its_own_and_never_touches_the_real_workshop(vhost, tmp_path):
     store_url = f"sqlite:///{tmp_path / 'scores.sqlite'}"
-    port = free_port()
+    port, demo_port = free_port(), free_port()
     serve = workshop("serve", "--store", store_url, "--port", str(port), start_new_session=True)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/api/leaderboard", timeout=30, process=serve)
-        demo = workshop("demo", "--students", "4", "--duration", "8", "--seed", "3", "--store", store_url)
+        demo = workshop("demo", "--students", "4", "--duration", "10", "--seed", "3", "--port", str(demo_port))
+        seen, deadline = [], time.monotonic() + 30
+        while not (len(seen) == 4 and sum(row["fibonacci"] for row in seen) > 0):
+            assert time.monotonic() < deadline, f"the demo class did not show up on the demo's leaderboard: {seen}"
+            assert demo.poll() is None, demo.communicate()[0]
+            try:
+                seen = requests.get(f"http://127.0.0.1:{demo_port}/api/leaderboard", timeout=5).json()
+            except requests.ConnectionError:
+                pass  # not listening yet
+            time.sleep(0.2)
         output, _ = demo.communicate(timeout=60)
         assert demo.returncode == 0, output
-        assert "4 register" in output
-        deadline = time.monotonic() + 10
-        while True:
-            rows = requests.get(f"http://127.0.0.1:{port}/api/leaderboard", timeout=5).json()
-            if len(rows) == 4 and sum(row["fibonacci"] for row in rows) > 0:
-                break
-            assert time.monotonic() < deadline, f"the demo class did not show up on the leaderboard: {rows}"
-            time.sleep(0.2)
+        assert "4 register" in output and "no real workshop is touched" in output
+        assert requests.get(f"http://127.0.0.1:{port}/api/leaderboard", timeout=5).json() == []
     finally:
         os.killpg(serve.pid, signal.SIGINT)
-        output, _ = serve.communicate(timeout=30)
-    assert serve.returncode == 0, output
-    assert len(leaderboard(Store(store_url, WORKSHOP))) == 4
+        served, _ = serve.communicate(timeout=30)
+    assert serve.returncode == 0, served
+    assert leaderboard(Store(store_url, WORKSHOP)) == []  # the real workshop's store: untouched
+    assert not [v for v in vhost.api.get("vhosts") if v["name"].startswith(f"{WORKSHOP}-demo-")]  # cleaned up
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    assert connection.channel().queue_declare("name", passive=True).method.message_count == 0
+    connection.close()
 
 
 def test_workshop_serve_without_a_broker_says_so_in_one_line(tmp_path):
