@@ -5,35 +5,18 @@ JavaScript: they read the page through locators and wait with `expect`, on what 
 after each render (`<body data-updates=... data-version=...>`, the newest verdict id it shows).
 """
 
-import os
 import re
-import shutil
 
 import pytest
 import requests
 
 from grader.live.checks import fibonacci
 from grader.live.dealer import deal
+from tests.leaderboard.browser import chromium  # noqa: F401 - the browser fixture
 from tests.leaderboard.conftest import latest_verdict
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 XSS = "<img src=x onerror=alert(1)>"
 FIRST = "★ first solver"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium (apt-get install chromium) for the browser tests")
-        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
