@@ -8,7 +8,7 @@ The products, each a subpackage:
     classroom/    the room: `workshop provision` (an account per student), `teardown`, and the
                   JupyterHub where each student logs in to a JupyterLab of their own
     lab/          what the student notebooks import: connection, checks, topology pictures
-    course        releasing the nbgrader course into notebooks/, autograding
+    course/       the nbgrader course: release notebooks/, grade what students hand in
 
 What composes them, on top:
 
