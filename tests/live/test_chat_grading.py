@@ -8,10 +8,13 @@ import time
 
 import pika
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from kombu import Connection, Exchange, Producer
 
 from grader import names
 from grader.classroom import provision
+from grader.live import chat
 from grader.live.accounts import Room
 from grader.live.chatter import ChatGrader, chat_queue
 from grader.live.identity import student_id
@@ -190,3 +193,26 @@ def test_the_chat_queue_is_guarded_like_the_graders_intake(chat_grader, vhost):
     queue = vhost.api.queue(vhost.name, chat_queue(WORKSHOP))
     assert queue["arguments"]["x-queue-type"] == "quorum"
     assert queue["arguments"]["x-dead-letter-routing-key"] == names.rejected_queue(WORKSHOP)
+
+
+@given(body=st.one_of(st.binary(max_size=300), st.builds(lambda f, t: json.dumps({"from": f, "text": t}).encode(),
+                                                         st.one_of(st.text(max_size=50), st.integers(), st.none()),
+                                                         st.one_of(st.text(max_size=50), st.none()))),
+       user_id=st.one_of(st.none(), st.sampled_from(["ada", "bob", "eve"])), in_room=st.booleans(),
+       kind=st.sampled_from(sorted(names.CHAT_KINDS)))
+def test_reading_any_chat_message_never_raises_and_only_a_well_formed_one_from_its_speaker_can_score(
+        body, user_id, in_room, kind):
+    room = Room.of({"ada": "Ada", "bob": "Bob"}) if in_room else None
+    said = chat.read(kind, body, user_id, room)
+    assert said.kind == kind
+    if said.problem is None:
+        data = json.loads(body)
+        assert isinstance(data["from"], str) and isinstance(data["text"], str)
+        assert said.slug == student_id(data["from"])
+        if in_room:
+            assert said.slug == user_id and said.name == room.students[user_id]
+    elif in_room:
+        assert said.slug in (None, *room.students)  # an answer only ever goes to a student of the room
+    else:
+        assert said.slug is None
+    assert isinstance(chat.answer(said, None), (str, type(None)))
