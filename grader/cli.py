@@ -75,7 +75,8 @@ def _allowance_flag(parser: argparse.ArgumentParser) -> None:
                              f"before theirs are not graded for a while (default {fairness.ALLOWANCE}; 0: no limit)")
 
 
-JOIN_ENVIRONMENT = {"join_url": "WORKSHOP_JOIN_URL", "class_size": "WORKSHOP_CLASS_SIZE"}
+JOIN_ENVIRONMENT = {"join_url": "WORKSHOP_JOIN_URL", "class_size": "WORKSHOP_CLASS_SIZE",
+                    "instructor_token": "WORKSHOP_INSTRUCTOR_TOKEN"}
 
 
 def _join_flags(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +87,11 @@ def _join_flags(parser: argparse.ArgumentParser) -> None:
                         default=os.environ.get(JOIN_ENVIRONMENT["class_size"]) or "0",  # argparse parses it
                         help="the join address stays large on the leaderboard until N students have registered "
                              f"(env {JOIN_ENVIRONMENT['class_size']}; default 0: until someone solves a task)")
+    parser.add_argument("--instructor-token", default=os.environ.get(JOIN_ENVIRONMENT["instructor_token"]) or None,
+                        metavar="SECRET", help="turns on the instructor's pages: /admin?token=SECRET (freeze, rename, "
+                                               "remove, deal, start again) and /progress?token=SECRET (the class "
+                                               f"progress grid) (env {JOIN_ENVIRONMENT['instructor_token']}; "
+                                               "default: none)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,9 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
     _allowance_flag(serve)
     _room_flag(serve)
     _join_flags(serve)
-    serve.add_argument("--instructor-token", default=os.environ.get("WORKSHOP_INSTRUCTOR_TOKEN") or None,
-                       metavar="SECRET", help="turns on the class progress grid at /progress?token=SECRET "
-                                              "(env WORKSHOP_INSTRUCTOR_TOKEN; default: no grid)")
 
     grade = commands.add_parser("grade", help="the grader alone; run several side by side on one --store")
     _live_flags(grade)
@@ -171,11 +174,47 @@ def build_parser() -> argparse.ArgumentParser:
     teardown.add_argument("--workshop", help=f"workshop id (env {ENVIRONMENT['workshop']}, default summercamp)")
     teardown.add_argument("--out", type=Path, default=ROOM, help=f"the folder of accounts.csv (default {ROOM}/)")
 
+    grading = commands.add_parser("autograde", help="grade every submission with nbgrader, each on a vhost of its "
+                                                    "own, several at a time (jobs on the broker)")
+    _broker_flags(grading)
+    grading.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="only these (default: all submitted)")
+    grading.add_argument("--course", type=Path, default=paths.COURSE, help="the nbgrader course (default course/)")
+    grading.add_argument("--workers", type=_at_least(0), metavar="N",
+                         help="local workers (default: one per CPU; 0: only those started with --worker elsewhere)")
+    grading.add_argument("--worker", action="store_true",
+                         help="be one more worker of the batch that runs (on another machine that reaches the "
+                              "broker and the gradebook); ends with the batch")
+    grading.add_argument("--gradebook", metavar="URL", help="nbgrader's gradebook (default sqlite:///<course>/"
+                                                            "gradebook.db; postgresql://... for workers on several machines)")
+    grading.add_argument("--cell-timeout", type=_at_least(1), default=20, metavar="S",
+                         help="a cell running longer is interrupted (default 20)")
+    grading.add_argument("--limit", type=_at_least(1, float), default=300, metavar="S",
+                         help="a submission grading longer is stopped and reported (default 300)")
+    grading.add_argument("--memory", type=_at_least(0), default=2048, metavar="MB",
+                         help="address space of each grading process and of its kernel (default 2048; 0: no cap)")
+
     release = commands.add_parser("release", help="produce notebooks/ (student versions) from course/source")
     release.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     release.add_argument("--course", type=Path, default=paths.COURSE)
     release.add_argument("--out", type=Path, default=paths.NOTEBOOKS)
     release.add_argument("--check", action="store_true", help="only report whether notebooks/ is up to date")
+
+    collect = commands.add_parser("collect", help="take what students handed in (nbgrader's exchange, a folder per "
+                                                  "student, files named by student, a zip) into submitted/")
+    collect.add_argument("source", type=Path, metavar="SOURCE", help="the exchange, a folder, a notebook or a .zip")
+    collect.add_argument("--course", type=Path, default=paths.COURSE, help="the nbgrader course (default course/)")
+    collect.add_argument("--assignment", metavar="A", help="only this assignment; also names <student>.ipynb files")
+
+    for name, what, out in (("feedback", "a page per student and assignment: points, why each check failed, "
+                                         "the student's code, never the hidden tests", "<course>/feedback"),
+                            ("export", "grades.csv and a class overview page with a chart per exercise",
+                             "<course>/export")):
+        graded = commands.add_parser(name, help=what)
+        if name == "feedback":
+            graded.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="only these (default: all)")
+        graded.add_argument("--course", type=Path, default=paths.COURSE, help="the nbgrader course (default course/)")
+        graded.add_argument("--out", type=Path, help=f"where the files go (default {out})")
+        graded.add_argument("--gradebook", metavar="URL", help="nbgrader's gradebook (default: the course's)")
     return parser
 
 
@@ -208,7 +247,8 @@ def run_doctor(args: argparse.Namespace) -> int:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    # `up` hands its environment to the `workshop serve` it starts: the leaderboard's join address goes that way.
+    # `up` hands its environment to the `workshop serve` it starts: the join address and the
+    # instructor token go that way (never on a command line, where `ps` would show the token).
     for name, variable in JOIN_ENVIRONMENT.items():
         if getattr(args, name):
             os.environ[variable] = str(getattr(args, name))
@@ -228,6 +268,32 @@ def run_release(args: argparse.Namespace) -> int:
         print(f"{args.out} is up to date")
         return 0
     for path in course.release(args.course, args.out, args.assignments or None):
+        print(path)
+    return 0
+
+
+def run_collect(args: argparse.Namespace) -> int:
+    from grader.course import collect
+
+    report = collect.collect(args.source, args.course, assignment=args.assignment)
+    for line in report.problems:
+        print(line)
+    print(report.summary(args.course / "submitted", args.assignment))
+    return 0 if report.placed or not report.problems else 1
+
+
+def run_feedback(args: argparse.Namespace) -> int:
+    from grader.course import feedback
+
+    pages = feedback.feedback(args.course, args.assignments or None, args.out, gradebook=args.gradebook)
+    print(f"wrote {len(pages)} feedback pages into {args.out or args.course / 'feedback'}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from grader.course import export
+
+    for path in export.export(args.course, args.out, gradebook=args.gradebook):
         print(path)
     return 0
 
@@ -287,6 +353,25 @@ def run_provision(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_autograde(args: argparse.Namespace) -> int:
+    from grader.course import batch, record, summary, worker  # nbgrader is slow to import: only here
+
+    settings = _settings(args)
+    gradebook = args.gradebook or record.default_url(args.course.resolve())
+    if args.worker:
+        one = worker.Worker(settings, args.course.resolve(), gradebook)
+        signal.signal(signal.SIGTERM, lambda signum, frame: one.stop())  # finish the job it holds, then end
+        print(f"graded {one.run()} submissions", flush=True)
+        return 0
+    console = Console(stderr=True)
+    with summary.progress_bar(console) as (on_start, on_row):
+        rows = batch.autograde(settings, args.course, args.assignments or None, workers=args.workers,
+                                   gradebook_url=gradebook, cell_timeout=args.cell_timeout, limit=args.limit,
+                                   memory_mb=args.memory, on_start=on_start, on_row=on_row)
+    Console().print(summary.table(rows))
+    return 0  # a submission that failed is a row of the table, not a failure of the command
+
+
 def run_teardown(args: argparse.Namespace) -> int:
     removed = provision.teardown(_settings(args), args.out)
     print(f"removed {len(removed)}: {', '.join(removed) or 'nothing'}")
@@ -295,4 +380,5 @@ def run_teardown(args: argparse.Namespace) -> int:
 
 COMMANDS = {"doctor": run_doctor, "up": run_up, "release": run_release, "serve": run_serve, "grade": run_grade,
             "deal": run_deal, "demo": run_demo, "provision": run_provision,
-            "teardown": run_teardown}
+            "teardown": run_teardown, "autograde": run_autograde, "collect": run_collect, "feedback": run_feedback,
+            "export": run_export}

@@ -181,6 +181,9 @@ def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.
         supply = f"{keep_open} open tasks per student" if keep_open else "3 tasks per student on registering"
         print(f"Leaderboard: http://{host}:{leaderboard_port}/  (live grader on, {supply}, scores in {store})",
               flush=True)
+        if env.get("WORKSHOP_INSTRUCTOR_TOKEN"):
+            print(f"Instructor:  http://{host}:{leaderboard_port}/admin?token={env['WORKSHOP_INSTRUCTOR_TOKEN']}  "
+                  "(and /progress?token=...: keep these to yourself)", flush=True)
     return supervise(children)
 
 

@@ -40,7 +40,8 @@ from grader.settings import Settings
 ACCOUNTS = "accounts.csv"
 CARDS = "cards.html"
 EVERYTHING = {"configure": ".*", "write": ".*", "read": ".*"}
-PASSWORD_BYTES = 12  # 16 characters of token_urlsafe
+PASSWORD_CHARS = 14
+PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no l, I, 1, O, 0: printed on cards
 
 
 class ProvisionError(WorkshopError):
@@ -60,6 +61,10 @@ class Account:
 
 
 FIELDS = [field.name for field in fields(Account)]
+
+
+def _password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_CHARS))
 
 
 def marker(workshop: str) -> str:
@@ -151,15 +156,12 @@ def provision(settings: Settings, roster: Path, out: Path, *, rotate: bool = Fal
     people = [Student("Instructor", "", instructor)] + students
     users = {person.id: api.user(person.id) for person in people}
     vhosts = {s.id: api.vhost(s.id) for s in students}
-    problems = [f"a broker user {sid!r} exists that `workshop provision` did not make (no tag {tag}): "
-                "remove it, or change that name on the roster" for sid, user in users.items()
-                if user is not None and tag not in _tags(user)]
-    problems += [f"a vhost {sid!r} exists that `workshop provision` did not make (no tag {tag}): "
-                 "remove it, or change that name on the roster" for sid, vhost in vhosts.items()
-                 if vhost is not None and tag not in _tags(vhost)]
+    problems = [_not_ours("a broker user", sid, record, tag, instructor)
+                for sid, record in (*users.items(), *vhosts.items())
+                if record is not None and tag not in _tags(record)]
     problems += [f"{sid!r} exists on the broker but its password is not in {out / ACCOUNTS}: run again with "
                  "--rotate to give every account a new one" for sid, user in users.items()
-                 if user is not None and sid not in earlier and not rotate]
+                 if user is not None and tag in _tags(user) and sid not in earlier and not rotate]
     if problems:
         raise ProvisionError("nothing was changed:\n" + "\n".join(f"  {line}" for line in problems))
 
@@ -174,7 +176,7 @@ def provision(settings: Settings, roster: Path, out: Path, *, rotate: bool = Fal
         role = "instructor" if person.id == instructor else "student"
         vhost = live if role == "instructor" else person.id
         exists = users[person.id] is not None
-        password = earlier[person.id].password if exists and not rotate else secrets.token_urlsafe(PASSWORD_BYTES)
+        password = earlier[person.id].password if exists and not rotate else _password()
         if not exists or rotate:
             api.put_user(person.id, password, tags=f"{'administrator' if role == 'instructor' else 'management'},{tag}")
             (report.rotated if exists else report.made).append(person.id)
@@ -201,15 +203,40 @@ def provision(settings: Settings, roster: Path, out: Path, *, rotate: bool = Fal
     return report
 
 
+def _not_ours(kind: str, name: str, record: dict, tag: str, instructor: str) -> str:
+    """Why `name` cannot be provisioned: it exists on the broker and is not this workshop's."""
+    what = "a vhost" if "tracing" in record or "cluster_state" in record else kind
+    others = sorted(t.removeprefix("workshop.") for t in _tags(record) if t.startswith("workshop."))
+    if others:
+        fix = (" (a workshop on the same broker): give this workshop's instructor another user with --instructor"
+               if name == instructor else " (a workshop on the same broker): the same person in two workshops "
+               "needs another name on one roster, or one workshop at a time")
+        return f"{what} {name!r} was made for the workshop {', '.join(others)}{fix}"
+    return f"{what} {name!r} exists that `workshop provision` did not make: remove it, or change that name on the roster"
+
+
 def teardown(settings: Settings, out: Path) -> list[str]:
-    """Remove what `provision` made (users, and the students' vhosts with all they hold), the system
-    users the room's JupyterHub made for them (as root), and the files.
+    """Remove what `provision` made (users, and the students' vhosts with all they hold), the
+    students' task and answers queues on the live vhost, the system users the room's JupyterHub
+    made for them (as root), and the files that hold passwords. The protocol's shared queues, the
+    score store and the room's other files stay.
 
     Only what is listed in out/accounts.csv and carries this workshop's tag: the live vhost, and
     anything made by hand, stay. Returns what was removed, a line each."""
     accounts = read_accounts(out)
     api = Management.from_settings(settings)
     tag, removed = marker(settings.workshop), []
+    connection = broker.connect(settings.rabbitmq_url)
+    try:  # the students' own queues on the live vhost, which the grader made when they registered
+        channel = connection.channel()
+        for account in accounts:
+            if account.role == "student":
+                for queue in (names.tasks_queue(settings.workshop, account.user),
+                              names.answers_queue(settings.workshop, account.user)):
+                    channel.queue_delete(queue)  # deleting a queue that is not there is fine
+                    removed.append(f"queue {queue}")
+    finally:
+        connection.close()
     for account in accounts:
         if account.role == "student" and tag in _tags(api.vhost(account.vhost)):
             api.delete_vhost(account.vhost)
@@ -218,6 +245,6 @@ def teardown(settings: Settings, out: Path) -> list[str]:
             removed.append(f"user {account.user}")
         if os.geteuid() == 0 and users.remove(account.user):  # the room's system user (grader.classroom.hub)
             removed.append(f"system user {users.system_name(account.user)}")
-    for name in (ACCOUNTS, CARDS):
+    for name in (ACCOUNTS, CARDS, "hub/room.json"):  # the hub's copy of the accounts holds passwords too
         (out / name).unlink(missing_ok=True)
     return removed

@@ -3,7 +3,9 @@
 Read as CSV (UTF-8, with or without a byte-order mark). A first row with a cell `name` (any case) is
 a header, and then the columns `name` and `email` are found by their titles;
 without a header the first column is the name and the second, if any, the email. Blank rows and
-rows starting with `#` are skipped. Every name must be one the live grader accepts, and no two
+rows starting with `#` are skipped. A file whose first row has semicolons or tabs and no comma
+is read with those (what spreadsheets write in many locales). An email, when given, must look
+like one. Every name must be one the live grader accepts, and no two
 names may give the same student id: the id is the student's broker user, vhost and task queue.
 All problems are reported together, with their row numbers, before anything is made.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +45,23 @@ def read(path: Path, *, instructor: str = INSTRUCTOR) -> list[Student]:
     return parse(text, source=str(path), instructor=instructor)
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _delimiter(text: str) -> str:
+    """Commas, or what a spreadsheet wrote instead (semicolons in many locales, or tabs): read
+    from the first line that is not blank or a comment."""
+    first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
+    for other in (";", "\t"):
+        if other in first and "," not in first:
+            return other
+    return ","
+
+
 def parse(text: str, *, source: str = "the roster", instructor: str = INSTRUCTOR) -> list[Student]:
     text = text.removeprefix("\ufeff")  # the byte-order mark some spreadsheets write
-    rows = [(number, row) for number, row in enumerate(csv.reader(io.StringIO(text)), start=1)
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    rows = [(number, row) for number, row in enumerate(reader, start=1)
             if any(cell.strip() for cell in row) and not row[0].lstrip().startswith("#")]
     name_at, email_at = 0, 1
     titles = [cell.strip().casefold() for cell in rows[0][1]] if rows else []
@@ -56,6 +73,10 @@ def parse(text: str, *, source: str = "the roster", instructor: str = INSTRUCTOR
     for number, row in rows:
         raw = row[name_at] if name_at < len(row) else ""
         email = row[email_at].strip() if email_at is not None and email_at < len(row) else ""
+        if email and not EMAIL.fullmatch(email):
+            problems.append(f"row {number}: {email!r} is not an email address (leave the column empty if "
+                            "there is none)")
+            continue
         try:
             name = clean_name(raw)
             sid = student_id(name)

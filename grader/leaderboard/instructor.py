@@ -57,6 +57,11 @@ class Page(InstructorOnly):
         super().initialize(**deps)
         self.page = page
 
+    def write_error(self, status_code: int, **kwargs):  # a person reads this one, in a browser
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{status_code}: {self._reason}. Open the address `workshop up` or `serve` printed, with "
+                    "?token=<the instructor token>.\n")
+
     def get(self):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.write((STATIC / self.page).read_bytes())
@@ -112,7 +117,7 @@ class Action(InstructorOnly):
             raise admin.AdminError(f'to start again from nothing, send {{"confirm": "{self.store.workshop}"}}')
         removed = await asyncio.to_thread(admin.reset, self.store)
         self.hub.resync()
-        return f"the board is empty again ({removed} players removed)"
+        return f"the board is empty again ({_count(removed, 'player')} removed)"
 
     async def do_deal(self, body: dict) -> str:
         count = body.get("count", 1)
@@ -121,7 +126,12 @@ class Action(InstructorOnly):
         if self.deal is None:
             raise admin.AdminError("this leaderboard cannot deal tasks")
         dealt = await asyncio.to_thread(self.deal, count)
-        return f"dealt {sum(map(len, dealt.values()))} tasks to {len(dealt)} students"
+        tasks, students = sum(map(len, dealt.values())), len(dealt)
+        return f"dealt {_count(tasks, 'task')} to {_count(students, 'student')}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _text(body: dict, key: str) -> str:

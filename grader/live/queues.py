@@ -16,6 +16,7 @@ started, or by an older version) is used as it is, with a warning that says what
 from __future__ import annotations
 
 import logging
+import re
 
 import pika.exceptions
 
@@ -60,9 +61,15 @@ def _declare(connection, queue: str, arguments: dict, lost: str) -> None:
     except pika.exceptions.ChannelClosedByBroker as exc:
         if exc.reply_code != 406:
             raise
-        log.warning("the queue %s exists with other arguments (%s); using it as it is, but %s. Delete it when "
-                    "it is empty (rabbitmqctl delete_queue %s) and restart the grader to fix this.", queue,
-                    exc.reply_text, lost, queue)
+        other = re.search(r"current is '([^']*)\.rejected'", exc.reply_text or "")
+        if other and f"{other.group(1)}.rejected" != arguments.get("x-dead-letter-routing-key"):
+            log.warning("the queue %s belongs to the workshop %r, which uses this vhost too: the registrations of "
+                        "both would be mixed. Give each workshop a vhost of its own (the vhost of RABBITMQ_URL).",
+                        queue, other.group(1))
+        else:
+            log.warning("the queue %s exists with other arguments (%s); using it as it is, but %s. Delete it "
+                        "when it is empty (rabbitmqctl delete_queue %s) and restart the grader to fix this.",
+                        queue, exc.reply_text, lost, queue)
         channel = connection.channel()
         channel.queue_declare(queue=queue, passive=True)
     channel.close()

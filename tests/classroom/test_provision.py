@@ -167,7 +167,19 @@ def test_a_user_someone_else_made_is_never_taken_over_and_nothing_is_changed(vho
 
 def test_teardown_removes_exactly_what_provision_made(room, vhost):
     settings, _, out, report = room
+    admin = connect(vhost.url)  # the queues the grader makes for a student who registers
+    channel = admin.channel()
+    mine = [queue for account in students(report) for queue in
+            (f"{settings.workshop}.{account.user}", f"{settings.workshop}.results.{account.user}")]
+    for queue in mine:
+        channel.queue_declare(queue, durable=True)
+    channel.queue_declare(f"{settings.workshop}.results", passive=True)  # a shared one (provision made it): it stays
     provision.teardown(settings, out)
+    for queue in mine:
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+            admin.channel().queue_declare(queue, passive=True)
+    admin.channel().queue_declare(f"{settings.workshop}.results", passive=True)
+    admin.close()
     for account in report.accounts:
         assert vhost.api.user(account.user) is None, account.user
     for account in students(report):
@@ -193,3 +205,14 @@ def test_the_commands_print_one_line_and_a_bad_roster_is_one_error_without_a_tra
     bad = subprocess.run([*base, "provision", str(roster), *made_flags], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stderr.startswith("error:") and "row 3" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_second_workshop_on_the_same_broker_is_told_which_workshop_holds_a_name(room, vhost, tmp_path):
+    settings, roster, _, report = room
+    other = Settings(rabbitmq_url=vhost.url, management_url=vhost.management_url, workshop=f"{settings.workshop}b")
+    instructor = next(a.user for a in report.accounts if a.role == "instructor")
+    with pytest.raises(ProvisionError) as refused:
+        provision.provision(other, roster, tmp_path / "other", instructor=instructor)
+    message = str(refused.value)
+    assert f"was made for the workshop {settings.workshop}" in message and "--instructor" in message
+    assert "--rotate" not in message  # rotating would not help: those accounts are another workshop's

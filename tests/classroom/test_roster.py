@@ -52,3 +52,15 @@ def test_any_list_of_names_is_either_read_whole_with_distinct_ids_or_refused_wit
             assert student_id(clean_name(student.name)) == student.id
         except BadName:  # pragma: no cover - parse would have refused it
             pytest.fail(f"{student.name!r} was accepted but the grader refuses it")
+
+
+def test_a_spreadsheets_semicolons_or_tabs_are_read_as_columns():
+    for separator in (";", "\t"):
+        text = f"name{separator}email\nAda Lovelace{separator}ada@example.org\nИван Петров{separator}\n"
+        students = parse(text)
+        assert [(s.name, s.email) for s in students] == [("Ada Lovelace", "ada@example.org"), ("Иван Петров", "")]
+
+
+def test_an_email_that_is_not_one_is_refused_with_its_row():
+    with pytest.raises(BadRoster, match=r"row 2: 'not-an-email' is not an email address"):
+        parse("name,email\nAda Lovelace,not-an-email\n")

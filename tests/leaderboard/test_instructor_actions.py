@@ -79,7 +79,7 @@ def test_the_panel_renames_removes_deals_and_resets_and_the_board_follows(chromi
 
         panel.locator("#deal-count").fill("2")
         panel.locator("#deal").click()
-        expect(panel.locator("#message"), "the deal's answer").to_contain_text("dealt 2 tasks to 1 students",
+        expect(panel.locator("#message"), "the deal's answer").to_contain_text("dealt 2 tasks to 1 student",
                                                                               timeout=10_000)
         connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
         queue = names.tasks_queue(WORKSHOP, "ada-lovelace")

@@ -55,7 +55,7 @@ async function refresh() {
     const body = document.querySelector("#players tbody");
     const editing = document.activeElement && document.activeElement.classList.contains("new-name");
     if (!editing) body.replaceChildren(...rows.map(row));
-    status.textContent = `${rows.length} players · ${new Date().toLocaleTimeString()}`;
+    status.textContent = `${rows.length} ${rows.length === 1 ? "player" : "players"} · ${new Date().toLocaleTimeString()}`;
     status.className = "status live";
   } catch (error) {
     status.textContent = "the leaderboard does not answer";
