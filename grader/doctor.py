@@ -61,6 +61,7 @@ def diagnose(settings: Settings, *, timeout: float = 5.0) -> Iterator[Finding]:
         f"{settings.management_base} answers: plugin on, management {overview.get('management_version')}, "
         f"Erlang {overview.get('erlang_version')}, node {overview.get('node')}, the same broker as AMQP",
     )
+    yield stream_finding(settings, api, overview)
 
 
 def _overview(api: Management, settings: Settings) -> dict:
@@ -155,4 +156,47 @@ def enable_local_management(settings: Settings, *, timeout: float = 60.0) -> boo
             return True
         except ManagementUnavailable:
             time.sleep(0.5)
+    return False
+
+
+def stream_ports(overview: dict) -> list[int]:
+    """The ports where the broker listens for the stream protocol (none: the plugin is off)."""
+    return sorted({item.get("port") for item in overview.get("listeners") or []
+                   if item.get("protocol") in ("stream", "stream/ssl")})
+
+
+def stream_finding(settings: Settings, api: Management, overview: dict, *, timeout: float = 60.0) -> Finding:
+    """Is the stream plugin on (lesson 13 needs it, the rest of the course does not)? On a broker
+    of this machine where it is off, turn it on, as for the management plugin; elsewhere say how.
+    Never an error."""
+    ports = stream_ports(overview)
+    if not ports and enable_local_stream(settings, api, timeout=timeout):
+        return Finding("stream", f"plugin was off, turned on (rabbitmq-plugins enable rabbitmq_stream): "
+                                 f"port {', '.join(map(str, stream_ports(api.overview())))}")
+    if not ports:
+        return Finding("stream", "plugin off: lesson 13 (streams) needs it; run `rabbitmq-plugins enable "
+                                 "rabbitmq_stream` on the broker (the rest of the course works without it)")
+    return Finding("stream", f"plugin on, port {', '.join(map(str, ports))} (lesson 13; RABBITMQ_STREAM_PORT if not 5552)")
+
+
+def enable_local_stream(settings: Settings, api: Management, *, timeout: float = 60.0) -> bool:
+    """On a RabbitMQ of this machine, turn the stream plugin on and wait until it listens. False
+    when that is not possible here (a remote broker, no rabbitmq-plugins, no permission)."""
+    plugins = shutil.which("rabbitmq-plugins")
+    if plugins is None or settings.amqp.host not in LOCAL_HOSTS:
+        return False
+    print("The stream plugin is off; turning it on: rabbitmq-plugins enable rabbitmq_stream", flush=True)
+    try:
+        enabled = subprocess.run([plugins, "-q", "enable", "rabbitmq_stream"], capture_output=True, text=True,
+                                 timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    deadline = time.monotonic() + timeout
+    while enabled.returncode == 0 and time.monotonic() < deadline:
+        try:
+            if stream_ports(api.overview()):
+                return True
+        except ManagementUnavailable:
+            pass
+        time.sleep(0.5)
     return False

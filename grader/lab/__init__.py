@@ -11,11 +11,12 @@
 - `lab.trace`: what the student's code asked of its pika channels, in order (`lab.trace.start()`
   in a setup cell), and the checks about the order of effects: ack after the work, after the reply,
   after the commit
+- `lab.streams`: lesson 13's stream settings (`stream_options()`) and checks that read a stream
 - `lab.explain(error)`: a sentence for a pika error; importing `lab` makes Jupyter show pika's
   errors that way
 """
 
-from grader.lab import trace
+from grader.lab import streams, trace
 from grader.lab.checks import (
     CheckFailed,
     QueueState,
@@ -81,6 +82,7 @@ __all__ = [
     "show_topology",
     "snapshot",
     "state_on",
+    "streams",
     "take",
     "time_limit",
     "trace",
