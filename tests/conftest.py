@@ -186,3 +186,13 @@ def module_vhost(broker: Broker, request):
         patch.setenv("RABBITMQ_MANAGEMENT_URL", made.management_url)
         yield made
     made.api.delete_vhost(made.name)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `ui` every test that drives a browser (the `chromium` fixture) or the room's JupyterHub:
+    they test pages and the hub, which do not change with the broker's version, so CI runs them
+    on RabbitMQ 3.10 only."""
+    for item in items:
+        if "chromium" in getattr(item, "fixturenames", ()) or item.path.parent.name == "classroom" \
+                and item.path.name == "test_room.py":
+            item.add_marker(pytest.mark.ui)
