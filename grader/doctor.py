@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -132,31 +132,36 @@ def check(settings: Settings, *, timeout: float = 5.0, out: TextIO = sys.stdout)
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
-def enable_local_management(settings: Settings, *, timeout: float = 60.0) -> bool:
-    """On a RabbitMQ of this machine whose management plugin is off, turn it on and wait until
-    the API answers. False when that is not possible here (a remote broker, no rabbitmq-plugins,
-    no permission), and the caller reports the original problem."""
+def enable_local_plugin(settings: Settings, plugin: str, ready: Callable[[], bool], *,
+                        timeout: float = 60.0) -> bool:
+    """On a RabbitMQ of this machine, turn `plugin` on (rabbitmq-plugins enable) and wait until
+    `ready()` says it works. False when that is not possible here (a remote broker, no
+    rabbitmq-plugins, no permission), and the caller reports the original problem."""
     plugins = shutil.which("rabbitmq-plugins")
     management_host = urlsplit(settings.management_url).hostname or "localhost"
     if plugins is None or settings.amqp.host not in LOCAL_HOSTS or management_host not in LOCAL_HOSTS:
         return False
-    print("The management plugin is off; turning it on: rabbitmq-plugins enable rabbitmq_management", flush=True)
+    print(f"The {plugin} plugin is off; turning it on: rabbitmq-plugins enable {plugin}", flush=True)
     try:
-        enabled = subprocess.run([plugins, "-q", "enable", "rabbitmq_management"], capture_output=True, text=True,
+        enabled = subprocess.run([plugins, "-q", "enable", plugin], capture_output=True, text=True,
                                  timeout=timeout)
     except (OSError, subprocess.TimeoutExpired):
         return False
-    if enabled.returncode != 0:
-        return False
-    api = Management.from_settings(settings, timeout=2)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while enabled.returncode == 0 and time.monotonic() < deadline:
         try:
-            api.overview()
-            return True
+            if ready():
+                return True
         except ManagementUnavailable:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     return False
+
+
+def enable_local_management(settings: Settings, *, timeout: float = 60.0) -> bool:
+    """Turn the management plugin on where the broker is local; True once the API answers."""
+    api = Management.from_settings(settings, timeout=2)
+    return enable_local_plugin(settings, "rabbitmq_management", lambda: bool(api.overview()), timeout=timeout)
 
 
 def stream_ports(overview: dict) -> list[int]:
@@ -180,23 +185,6 @@ def stream_finding(settings: Settings, api: Management, overview: dict, *, timeo
 
 
 def enable_local_stream(settings: Settings, api: Management, *, timeout: float = 60.0) -> bool:
-    """On a RabbitMQ of this machine, turn the stream plugin on and wait until it listens. False
-    when that is not possible here (a remote broker, no rabbitmq-plugins, no permission)."""
-    plugins = shutil.which("rabbitmq-plugins")
-    if plugins is None or settings.amqp.host not in LOCAL_HOSTS:
-        return False
-    print("The stream plugin is off; turning it on: rabbitmq-plugins enable rabbitmq_stream", flush=True)
-    try:
-        enabled = subprocess.run([plugins, "-q", "enable", "rabbitmq_stream"], capture_output=True, text=True,
-                                 timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    deadline = time.monotonic() + timeout
-    while enabled.returncode == 0 and time.monotonic() < deadline:
-        try:
-            if stream_ports(api.overview()):
-                return True
-        except ManagementUnavailable:
-            pass
-        time.sleep(0.5)
-    return False
+    """Turn the stream plugin on where the broker is local; True once it listens."""
+    return enable_local_plugin(settings, "rabbitmq_stream", lambda: bool(stream_ports(api.overview())),
+                               timeout=timeout)

@@ -168,3 +168,21 @@ def test_doctor_says_when_the_management_api_is_that_of_a_second_real_broker(vho
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert "two different brokers" in line and SECOND_BROKER in line
+
+
+def test_doctor_reports_the_stream_plugin_and_its_port(vhost):
+    result = workshop("doctor")
+    assert result.returncode == 0, result.stderr
+    assert any(line.split()[:2] == ["ok", "stream"] and "plugin on, port" in line and "lesson 13" in line
+               for line in result.stdout.splitlines()), result.stdout
+
+
+def test_with_the_stream_plugin_off_on_a_remote_broker_doctor_says_how_to_turn_it_on_and_is_not_an_error():
+    from grader import doctor
+    from grader.settings import Settings
+
+    remote = Settings(rabbitmq_url="amqp://u:p@broker.example:5672/%2F",
+                      management_url="http://broker.example:15672")
+    finding = doctor.stream_finding(remote, api=None, overview={"listeners": [{"protocol": "amqp", "port": 5672}]})
+    assert "plugin off" in finding.detail and "rabbitmq-plugins enable rabbitmq_stream" in finding.detail
+    assert "the rest of the course works without it" in finding.detail

@@ -31,14 +31,13 @@ class InstructorOnly(tornado.web.RequestHandler):
                    deal: Callable[[int], dict] | None = None, headers: dict | None = None):
         self.store, self.hub, self.token, self.grid, self.deal = store, hub, token, grid, deal
         self.headers = headers or {}
+        self.set_default_headers()  # tornado's first clear() ran before initialize; an error's clear() runs it again
 
     def set_default_headers(self):
         for name, value in getattr(self, "headers", {}).items():
             self.set_header(name, value)
 
     def prepare(self):
-        for name, value in self.headers.items():
-            self.set_header(name, value)
         if not self.token:
             raise tornado.web.HTTPError(404, reason="No instructor pages: start serve with --instructor-token")
         given = self.get_query_argument("token", "") or \
