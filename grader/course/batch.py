@@ -1,6 +1,6 @@
 """`workshop autograde`: every submission of a course graded by nbgrader, several at a time, over RabbitMQ.
 
-The batch publishes one job per submission (grader/course/jobs.py), starts local workers
+The batch publishes one job per submission (grader/course/jobs.py), starts local workers (again, if one dies)
 (grader/course/worker.py; `workshop autograde --worker` elsewhere joins in), and reads the results
 and the dead letters until every job is accounted for, once each. It writes the graded notebooks
 into `autograded/` as nbgrader does, and returns a row per submission: graded, or failed with the
@@ -10,6 +10,7 @@ is over) and every vhost and user a run of this batch made and could not remove 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -27,10 +28,12 @@ from grader.errors import CourseError, WorkshopError
 from grader.management import Management
 from grader.settings import Settings
 
+log = logging.getLogger(__name__)
 CELL_TIMEOUT = 20  # seconds, as course/nbgrader_config.py
 LIMIT = 300.0  # seconds per submission, all cells together
 MEMORY_MB = 2048  # address space of the grading process and of its kernel, each
 NO_WORKER_GRACE = 60.0  # seconds without any consumer on the jobs queue before the batch gives up
+RESTARTS = 3  # per local worker: one that died is started again (its job is redone by whoever takes it)
 
 
 @dataclass(frozen=True)
@@ -90,23 +93,41 @@ def autograde(settings: Settings, course_dir: Path, assignments: list[str] | Non
         local = [_start_worker(settings, course_dir, gradebook_url, logs / f"worker-{i}.log") for i in range(count)]
         if on_start:
             on_start(len(work), local, batch)
-        rows = _collect(connection, channel, course, batch, work, course_dir, settings, on_row)
+        restarts = [0] * count
+
+        def tend() -> None:  # a local worker that died (killed, out of memory) is started again
+            for i, process in enumerate(local):
+                if process.poll() is not None and restarts[i] < RESTARTS:
+                    restarts[i] += 1
+                    log.warning("local worker %d stopped (exit %s: %s); starting it again (%d/%d)", i,
+                                process.returncode, _last_line(logs / f"worker-{i}.log"), restarts[i], RESTARTS)
+                    local[i] = _start_worker(settings, course_dir, gradebook_url, logs / f"worker-{i}.log")
+
+        rows = _collect(connection, channel, course, batch, work, course_dir, settings, on_row, tend)
     finally:
         _end_batch(connection, course, settings, batch, local)
         shutil.rmtree(logs, ignore_errors=True)
     return [rows[key] for key in sorted(rows, key=lambda k: (work[k].assignment, work[k].student))]
 
 
-def _start_worker(settings: Settings, course_dir: Path, gradebook_url: str, log: Path) -> subprocess.Popen:
+def _start_worker(settings: Settings, course_dir: Path, gradebook_url: str, log_file: Path) -> subprocess.Popen:
     env = {**os.environ, "RABBITMQ_URL": settings.rabbitmq_url, "RABBITMQ_MANAGEMENT_URL": settings.management_url}
-    with log.open("wb") as out:
+    with log_file.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "grader", "autograde", "--worker", "--course", str(course_dir),
                                  "--gradebook", gradebook_url], env=env, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT)
 
 
+def _last_line(log_file: Path) -> str:
+    try:
+        lines = log_file.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1][:300] if lines else "no output"
+
+
 def _collect(connection, channel, course: str, batch: str, work: dict[str, jobs.Job], course_dir: Path,
-             settings: Settings, on_row) -> dict[str, Row]:
+             settings: Settings, on_row, tend: Callable[[], None]) -> dict[str, Row]:
     rows: dict[str, Row] = {}
     idle_since = None
     management = Management.from_settings(settings, timeout=10)
@@ -129,6 +150,7 @@ def _collect(connection, channel, course: str, batch: str, work: dict[str, jobs.
                         on_row(row, len(rows), len(work))
                 channel.basic_ack(method.delivery_tag)
         connection.process_data_events(time_limit=0.3)
+        tend()
         if time.monotonic() - last_check > 5:
             last_check = time.monotonic()
             consumers = (management.queue(settings.amqp.vhost, jobs.jobs_queue(course)) or {}).get("consumers", 0)

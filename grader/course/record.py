@@ -119,13 +119,18 @@ def record(url: str, job_db: Path | None, *, job: str, assignment: str, student:
            seconds: float) -> Recorded:
     """Copy the submission from the job's gradebook `job_db` into the course's, once; returns what
     is recorded for `job` (the earlier record if there was one)."""
+    from nbgrader.api import InvalidEntry
+
     for attempt in range(1, LOCKED_ATTEMPTS + 1):
         try:
             return _record_once(url, job_db, job, assignment, student, status, reason, seconds)
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == LOCKED_ATTEMPTS:
+        except (OperationalError, IntegrityError, InvalidEntry) as exc:
+            # SQLite is locked while another worker commits; or another worker has just added the
+            # same student (their other assignment): the next attempt finds the row
+            busy = not isinstance(exc, OperationalError) or "locked" in str(exc)
+            if not busy or attempt == LOCKED_ATTEMPTS:
                 raise
-            log.info("gradebook busy, attempt %d/%d", attempt, LOCKED_ATTEMPTS)
+            log.info("gradebook busy (%s), attempt %d/%d", type(exc).__name__, attempt, LOCKED_ATTEMPTS)
             time.sleep(0.1 * attempt)
     raise AssertionError("unreachable")
 

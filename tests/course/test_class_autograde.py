@@ -9,6 +9,9 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -19,10 +22,11 @@ import pytest
 from sqlalchemy import text
 
 from grader import paths
-from grader.course import batch, jobs, processes, record
+from grader.course import batch, jobs, processes, record, worker
 from grader.settings import Settings
 from tests.conftest import make_vhost
 from tests.course.autograding import fill, read, source_notebooks, wrong_answers
+from tests.live.fixtures import postgres_store_url, wait_for_consumers  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.class_grading, pytest.mark.timeout(420)]
 LESSONS = ("01-hello-world", "04-routing")
@@ -126,8 +130,8 @@ def scores(db_url: str) -> dict[tuple[str, str], dict[str, float]]:
 def _baseline(root: str, urls: dict, management_url: str) -> dict:
     """In a process of its own, capped like the sandbox: nbgrader's autograde, one submission after
     another, each with its own RABBITMQ_URL; the gradebook's scores."""
-    from grader.course import nbgrader_api, processes as procs
-    from grader.course import generate
+    from grader.course import generate, nbgrader_api
+    from grader.course import processes as procs
 
     procs.limit_resources(MEMORY_MB)
     procs.become_subreaper()
@@ -197,13 +201,15 @@ def test_a_worker_killed_mid_job_loses_nothing_and_counts_nothing_twice(vhost, t
     killed, started = threading.Event(), {}
 
     def kill_one_mid_job(total, workers, batch):
-        started["batch"] = batch
+        started.update(batch=batch, workers=workers, first=workers[0])
         threading.Thread(target=_kill_when_busy, args=(workers[0], killed), daemon=True).start()
 
-    rows = batch.autograde(Settings.from_env(), course, workers=2, cell_timeout=CELL_TIMEOUT, limit=LIMIT,
-                               memory_mb=MEMORY_MB, on_start=kill_one_mid_job)
+    # one local worker: the batch can only end if the killed worker is started again
+    rows = batch.autograde(Settings.from_env(), course, workers=1, cell_timeout=CELL_TIMEOUT, limit=LIMIT,
+                           memory_mb=MEMORY_MB, on_start=kill_one_mid_job)
 
-    assert killed.is_set(), "the first worker never started a job within 120 s, so it was not killed"
+    assert killed.is_set(), "the worker never started a job within 120 s, so it was not killed"
+    assert started["workers"][0] is not started["first"], "the killed worker was not started again"
     assert sorted((r.assignment, r.student) for r in rows) == sorted(submissions)
     assert all(r.status == "graded" for r in rows), rows
     with record.gradebook(record.default_url(course)) as book:
@@ -213,6 +219,47 @@ def test_a_worker_killed_mid_job_loses_nothing_and_counts_nothing_twice(vhost, t
     assert graded[(hello, "ada")]["total"] == graded[(hello, "bob")]["total"] == 7
     assert graded[(hello, "dee")]["total"] == 0
     assert left_on_broker(vhost, started["batch"]) == []
+
+
+def test_workers_started_elsewhere_share_a_batch_over_the_broker_and_a_postgresql_gradebook(
+        vhost, tmp_path, postgres_store_url):  # noqa: F811 - the fixture
+    """As on two other machines: `workshop autograde --worker` twice, then a batch with no local
+    worker; both take jobs, every submission is recorded once in PostgreSQL, and both end with it."""
+    hello, routing = LESSONS
+    submissions = {(hello, "ada"): _submission(hello), (routing, "ada"): _submission(routing),
+                   (hello, "bob"): _submission(hello, blank=True), (routing, "cy"): _submission(routing),
+                   (hello, "dee"): _submission(hello, answers=wrong_answers(hello)[0].cells)}
+    course = _write_course(tmp_path / "course", submissions)
+    elsewhere = []
+    for i in range(2):
+        log = (tmp_path / f"worker-{i}.log").open("wb")
+        elsewhere.append(subprocess.Popen(
+            [sys.executable, "-m", "grader", "autograde", "--worker", "--course", str(course),
+             "--gradebook", postgres_store_url], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT))
+    try:
+        wait_for_consumers(vhost.url, jobs.jobs_queue(worker.course_id(course)), count=2, timeout=120)
+        rows = batch.autograde(Settings.from_env(), course, workers=0, gradebook_url=postgres_store_url,
+                               cell_timeout=CELL_TIMEOUT, limit=LIMIT, memory_mb=MEMORY_MB)
+        codes = [process.wait(timeout=60) for process in elsewhere]  # the batch's end ends them
+    finally:
+        for process in elsewhere:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    logs = "\n".join(p.read_text(errors="replace") for p in sorted(tmp_path.glob("worker-*.log")))
+    assert codes == [0, 0], logs
+    assert sorted((r.assignment, r.student) for r in rows) == sorted(submissions)
+    assert all(r.status == "graded" for r in rows), rows
+    assert {r.worker for r in rows} == {f"{socket.gethostname()}-{p.pid}" for p in elsewhere}, rows
+    with record.gradebook(postgres_store_url) as book:
+        recorded = book.db.execute(text(f"SELECT assignment, student FROM {record.JOBS_TABLE}")).all()
+    assert sorted(map(tuple, recorded)) == sorted(submissions)  # each once
+    graded = scores(postgres_store_url)
+    assert graded[(hello, "ada")]["total"] == 7
+    assert graded[(routing, "ada")]["total"] == graded[(routing, "cy")]["total"] > 0
+    assert graded[(hello, "bob")]["total"] == 0
+    assert 0 < graded[(hello, "dee")]["total"] < 7
+    assert not (course / "gradebook.db").exists(), "the batch wrote into a SQLite gradebook too"
 
 
 def _kill_when_busy(worker, killed: threading.Event, timeout: float = 120) -> None:
