@@ -26,6 +26,14 @@ def test_rabbitmq_service_has_management_ports_a_named_volume_and_a_healthcheck(
     assert "rabbitmq-diagnostics" in rabbitmq["healthcheck"]["test"]
 
 
+def test_rabbitmq_service_turns_the_stream_plugin_on_and_publishes_its_port(compose):
+    rabbitmq = compose["services"]["rabbitmq"]
+    assert "5552:5552" in rabbitmq["ports"]
+    command = " ".join(rabbitmq["command"])
+    assert "rabbitmq-plugins enable --offline rabbitmq_stream" in command
+    assert command.rstrip().endswith("exec docker-entrypoint.sh rabbitmq-server"), "the image's entrypoint must still run"
+
+
 def test_jupyter_service_waits_for_a_healthy_broker_and_keeps_work_on_the_host(compose):
     jupyter = compose["services"]["jupyter"]
     assert jupyter["depends_on"]["rabbitmq"]["condition"] == "service_healthy"

@@ -31,9 +31,20 @@ def test_receive_reads_from_the_offset_it_is_given_and_removes_nothing(vhost):
     assert from_three.returncode == 0, from_three.stderr
     assert offsets_and_bodies(from_three.stdout) == [(3, "message 3"), (4, "message 4")]
     everything = run("receive.py", "--offset", "first", "--count", "5")
+    assert everything.returncode == 0, everything.stderr
     assert [offset for offset, _ in offsets_and_bodies(everything.stdout)] == [0, 1, 2, 3, 4]
     since = run("receive.py", "--since", "10m", "--idle", "0.5")
     assert len(offsets_and_bodies(since.stdout)) == 5, since.stdout
+
+
+def test_receive_stops_cleanly_after_count_with_more_in_the_stream_than_it_reads(vhost):
+    """pika still holds deliveries when it stops early; closing rejects them, which a stream refuses."""
+    assert run("send.py", "--count", "300").returncode == 0
+    three = run("receive.py", "--count", "3")
+    assert three.returncode == 0, three.stderr
+    assert "Traceback" not in three.stderr, three.stderr
+    assert [offset for offset, _ in offsets_and_bodies(three.stdout)] == [0, 1, 2]
+    assert three.stdout.rstrip().endswith("read 3 messages"), three.stdout
 
 
 def test_receive_from_next_sees_only_what_is_sent_while_it_runs_and_stops_on_ctrl_c(vhost):

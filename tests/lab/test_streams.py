@@ -1,0 +1,33 @@
+"""lab.streams: the stream plugin check, and reading a stream without touching the student's connection."""
+
+import os
+
+import pika
+import pytest
+
+from grader import lab
+from tests.net import free_port
+
+
+def test_the_stream_plugin_check_finds_the_port_the_broker_listens_on(vhost, monkeypatch):
+    port = int(os.environ.get("RABBITMQ_STREAM_PORT") or 5552)
+    assert lab.streams.expect_stream_plugin() == port
+
+
+def test_a_notebook_pointed_at_another_stream_port_is_told_the_right_one(vhost, monkeypatch):
+    right = int(os.environ.get("RABBITMQ_STREAM_PORT") or 5552)
+    monkeypatch.setenv("RABBITMQ_STREAM_PORT", str(free_port()))
+    with pytest.raises(lab.CheckFailed, match=f"listens for streams on port {right}.*RABBITMQ_STREAM_PORT={right}"):
+        lab.streams.expect_stream_plugin()
+
+
+def test_reading_stops_at_its_limit_though_the_stream_holds_more(vhost):
+    """Stopping early leaves deliveries pending; closing rejects them, which a stream answers with 540."""
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    channel = connection.channel()
+    channel.queue_declare("many", durable=True, arguments={"x-queue-type": "stream"})
+    for i in range(400):
+        channel.basic_publish("", "many", str(i).encode())
+    connection.close()
+    assert [m.offset for m in lab.streams.read_stream("many", limit=5)] == [0, 1, 2, 3, 4]
+    assert len(lab.streams.read_stream("many")) == 400
