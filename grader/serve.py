@@ -48,7 +48,7 @@ class Service:
         self.port, self.ip = port, ip
         self.hub = Hub(self.store)
         self.workers = [Listener(settings, self.hub)]
-        self.grid, self.instructor_token = (Grid() if instructor_token else None), instructor_token
+        self.grid, self.instructor_token = (Grid(room) if instructor_token else None), instructor_token
         if self.grid is not None:  # the class progress grid, for the instructor's eyes only
             self.workers.append(ProgressListener(settings, self.grid))
         if grade:

@@ -25,9 +25,12 @@ QUEUE_LIMIT = 10_000  # reports waiting in W.progress; older ones are dropped by
 
 
 class Grid:
-    """{user: {(lesson, exercise): cell}}; every method may be called from any thread."""
+    """{user: {(lesson, exercise): cell}}; every method may be called from any thread. With a
+    `room` (the accounts of `workshop provision`), every student of the roster has a row from the
+    start, under their name on the roster, whether they have run a check yet or not."""
 
-    def __init__(self):
+    def __init__(self, room=None):
+        self.room = room
         self.lock = threading.Lock()
         self.cells: dict[str, dict[tuple[str, str], dict]] = {}
         self.exercises: dict[tuple[str, str], int] = {}  # (lesson, exercise) -> the order it was first reported
@@ -53,14 +56,20 @@ class Grid:
 
     def snapshot(self) -> dict:
         """The grid as the page draws it: exercises by lesson, a row per student by name."""
+        roster = {}
+        if self.room is not None:
+            self.room.refresh()
+            roster = dict(self.room.students)
         with self.lock:
             # lessons are numbered; within one, the exercises come in the order students reached them
             exercises = sorted(self.exercises, key=lambda key: (key[0], self.exercises[key]))
+            users = set(self.cells) | set(roster)
+            rows = [{"user": user, "name": roster.get(user, user),
+                     "cells": [dict(self.cells.get(user, {})[key]) if key in self.cells.get(user, {})
+                               else {"state": "untried"} for key in exercises]} for user in users]
             return {"version": self.version,
                     "exercises": [{"lesson": lesson, "exercise": exercise} for lesson, exercise in exercises],
-                    "students": [{"user": user, "cells": [dict(row[key]) if key in row else {"state": "untried"}
-                                                          for key in exercises]}
-                                 for user, row in sorted(self.cells.items())]}
+                    "students": sorted(rows, key=lambda row: (row["name"].casefold(), row["user"]))}
 
 
 def read_report(body: bytes, user_id: str | None) -> tuple | None:

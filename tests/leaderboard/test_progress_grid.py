@@ -35,6 +35,20 @@ def test_a_pass_stays_a_pass_and_a_failure_keeps_its_last_sentence():
     assert [c["state"] for c in bob["cells"]] == ["untried", "untried", "failing"] and bob["cells"][2]["sentence"] == "second"
 
 
+def test_in_a_room_every_student_of_the_roster_has_a_row_under_their_name_from_the_start():
+    from grader.live.accounts import Room
+
+    grid = progress.Grid(Room.of({"s-ivan": "Иван Петров", "s-ada": "Ada Lovelace", "s-li": "李雷"}))
+    grid.record("s-li", "01-hello-world", "check-declare", True, "ok", at=1)
+    grid.record("guest", "01-hello-world", "check-declare", False, "not a student of the roster", at=2)
+    rows = {row["user"]: row for row in grid.snapshot()["students"]}
+    assert {user: row["name"] for user, row in rows.items()} == {
+        "s-ivan": "Иван Петров", "s-ada": "Ada Lovelace", "s-li": "李雷", "guest": "guest"}
+    assert [c["state"] for c in rows["s-ada"]["cells"]] == ["untried"], "a student who has not started yet"
+    assert [c["state"] for c in rows["s-li"]["cells"]] == ["passed"]
+    assert [row["name"] for row in grid.snapshot()["students"]][0] == "Ada Lovelace", "sorted by name"
+
+
 @pytest.mark.parametrize("body, user_id", [
     (b'{"lesson": "01", "exercise": "a", "passed": true}', None),  # no identity the broker vouched for
     (b"not json", "ada"), (b"[1]", "ada"), (b'{"lesson": "01", "exercise": "a", "passed": "yes"}', "ada"),

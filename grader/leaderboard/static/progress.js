@@ -31,7 +31,9 @@ function draw(grid) {
   for (const student of grid.students) {
     const tr = element("tr");
     tr.dataset.user = student.user;
-    tr.appendChild(element("td", student.user, "who"));
+    const who = element("td", student.name || student.user, "who");
+    who.title = student.user;  // the broker account, when the row shows the roster's name
+    tr.appendChild(who);
     student.cells.forEach((cell, index) => {
       const td = element("td", MARKS[cell.state], `cell ${cell.state}`);
       td.dataset.exercise = `${grid.exercises[index].lesson}/${grid.exercises[index].exercise}`;
