@@ -14,6 +14,7 @@ import functools
 import importlib.util
 import multiprocessing
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,19 +180,54 @@ def grade(root: Path, assignment: str, submissions: dict[str, dict[str, nbformat
     return graded
 
 
+GRADING_WORKERS = int(os.environ.get("WORKSHOP_TEST_GRADING_WORKERS") or 5)
+
+
 def grade_many(jobs: list[tuple[Path, str, dict, dict[str, str]]], *, cell_timeout: int | None = None,
-               workers: int = 2) -> list[dict[str, Graded]]:
+               workers: int = GRADING_WORKERS) -> list[dict[str, Graded]]:
     """`grade(root, assignment, submissions)` for each job (root, assignment, submissions, env),
     `workers` at a time, each in a fresh process of its own whose environment has `env` (the job's own
     RABBITMQ_URL: two lessons graded side by side must never share a vhost). Results in job order.
-    Most of a notebook's time is spent waiting on the broker and on timeouts, so two at a time on
-    two CPUs take about half as long."""
+    Most of a notebook's time is spent waiting on the broker and on timeouts (the CPUs are idle
+    two thirds of the time with two at a time on two CPUs), so five at a time; the jobs with the
+    most submissions start first, so that no long one is left running alone at the end."""
     context = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                 max_tasks_per_child=1) as pool:  # a fresh process per job
-        futures = [pool.submit(_grade_with_env, env, root, assignment, submissions, cell_timeout)
-                   for root, assignment, submissions, env in jobs]
-        return [future.result() for future in futures]
+        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
+        futures = {i: pool.submit(_grade_with_env, jobs[i][3], jobs[i][0], jobs[i][1], jobs[i][2], cell_timeout)
+                   for i in order}
+        return [futures[i].result() for i in range(len(jobs))]
+
+
+CHUNK = 10  # submissions at most per nbgrader run in grade_in_vhosts: no long job left running alone at the end
+
+
+def grade_in_vhosts(broker, tmp_path_factory, runs: dict[str, tuple[str, dict]], *, cell_timeout: int | None = None,
+                    chunk: int = CHUNK) -> dict[str, dict[str, Graded]]:
+    """key -> {student -> Graded} for `runs` (key -> (assignment, {student -> notebooks})): every
+    `chunk` submissions of a run graded in one nbgrader run and a fresh vhost of its own (deleted
+    afterwards), all of them side by side in grade_many."""
+    from tests.conftest import make_vhost
+
+    parts = []
+    for key, (assignment, submissions) in runs.items():
+        items = list(submissions.items())
+        size = -(-len(items) // -(-len(items) // chunk)) if items else 1  # as even as it gets, at most `chunk`
+        parts += [(key, assignment, dict(items[start:start + size])) for start in range(0, len(items), size)]
+    vhosts = [make_vhost(broker, f"test-grading-{key}-{uuid.uuid4().hex[:6]}") for key, _, _ in parts]
+    try:
+        jobs = [(tmp_path_factory.mktemp(key) / "course", assignment, submissions,
+                 {"RABBITMQ_URL": made.url, "RABBITMQ_MANAGEMENT_URL": made.management_url})
+                for (key, assignment, submissions), made in zip(parts, vhosts)]
+        results = grade_many(jobs, cell_timeout=cell_timeout)
+    finally:
+        for made in vhosts:
+            made.api.delete_vhost(made.name)
+    graded: dict[str, dict[str, Graded]] = {key: {} for key in runs}
+    for (key, _, _), result in zip(parts, results):
+        graded[key].update(result)
+    return graded
 
 
 def _grade_with_env(env: dict[str, str], root: Path, assignment: str, submissions: dict,

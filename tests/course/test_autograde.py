@@ -7,13 +7,16 @@ and each plausible wrong answer in tests/course/wrong_answers/<lesson>.py.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from grader import course, paths
-from tests.conftest import make_vhost
-from tests.course.autograding import fill, grade_many, read, source_notebooks, wrong_answers
+from tests.course.autograding import (
+    fill,
+    grade_in_vhosts,
+    read,
+    source_notebooks,
+    wrong_answers,
+)
 
 ASSIGNMENTS = course.assignments()
 pytestmark = pytest.mark.timeout(1800)  # the first test waits for every lesson to be graded
@@ -51,23 +54,17 @@ def submissions_of(assignment: str) -> dict[str, dict]:
 
 @pytest.fixture(scope="session")
 def graded_lessons(broker, tmp_path_factory):
-    """assignment -> {student -> Graded}: every lesson graded on first use, each in one nbgrader
-    run and a vhost of its own, two lessons at a time."""
+    """assignment -> {student -> Graded}: every lesson graded on first use, a few submissions
+    per nbgrader run and vhost, several runs at a time (grade_in_vhosts)."""
     cache = {}
 
     def graded(assignment: str):
         if not cache:
-            vhosts = {a: make_vhost(broker, f"test-autograde-{a}-{uuid.uuid4().hex[:6]}") for a in ASSIGNMENTS}
             try:
-                jobs = [(tmp_path_factory.mktemp(a) / "course", a, submissions_of(a),
-                         {"RABBITMQ_URL": vhosts[a].url, "RABBITMQ_MANAGEMENT_URL": vhosts[a].management_url})
-                        for a in ASSIGNMENTS]
-                cache.update(zip(ASSIGNMENTS, grade_many(jobs, cell_timeout=CELL_TIMEOUT)))
+                cache.update(grade_in_vhosts(broker, tmp_path_factory, {a: (a, submissions_of(a)) for a in ASSIGNMENTS},
+                                             cell_timeout=CELL_TIMEOUT))
             except Exception as exc:  # noqa: BLE001 - every test then fails with it at once, without grading again
                 cache.update(dict.fromkeys(ASSIGNMENTS, exc))
-            finally:
-                for made in vhosts.values():
-                    made.api.delete_vhost(made.name)
         if isinstance(cache[assignment], Exception):
             raise cache[assignment]
         return cache[assignment]
