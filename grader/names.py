@@ -64,3 +64,8 @@ def is_reserved(queue: str, workshop: str) -> bool:
 def progress_queue(workshop: str) -> str:
     """Where the notebooks' checks report to the instructor's progress grid: `W.progress`."""
     return f"{workshop}.progress"
+
+
+def lobby_queue(workshop: str) -> str:
+    """Where the room's JupyterHub says who has just logged in (the page's lobby): `W.lobby`."""
+    return f"{workshop}.lobby"

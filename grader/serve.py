@@ -20,6 +20,7 @@ from grader.errors import WorkshopError
 from grader.leaderboard.hub import Hub
 from grader.leaderboard.join import Join
 from grader.leaderboard.listener import Listener
+from grader.leaderboard.lobby import LobbyListener
 from grader.leaderboard.progress import Grid, ProgressListener
 from grader.leaderboard.web import make_app
 from grader.live import dealer, fairness
@@ -48,6 +49,8 @@ class Service:
         self.port, self.ip = port, ip
         self.hub = Hub(self.store)
         self.workers = [Listener(settings, self.hub)]
+        if room is not None:  # the lobby: who logged into the room's JupyterHub
+            self.workers.append(LobbyListener(settings, self.hub, room))
         self.grid, self.instructor_token = (Grid(room) if instructor_token else None), instructor_token
         if self.grid is not None:  # the class progress grid, for the instructor's eyes only
             self.workers.append(ProgressListener(settings, self.grid))

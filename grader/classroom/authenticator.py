@@ -3,19 +3,22 @@
 Only the accounts of the room (accounts.csv) may log in, and each login is checked by opening an
 AMQP connection to the account's own vhost with the name and password typed: the broker is the
 source of truth, so a password changed on the broker (`workshop provision --rotate`) changes the
-login at once. The instructor's account is the hub's admin; students are not.
+login at once. The instructor's account is the hub's admin; students are not. A student's login
+is announced to the leaderboard's lobby (grader/leaderboard/lobby.py) under their own account.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 
+import pika
 from jupyterhub.auth import Authenticator
 from tornado import web
 from traitlets import Float, Unicode
 
-from grader import broker
+from grader import broker, names
 from grader.classroom import room as rooms
 from grader.errors import BrokerAuthFailed, BrokerUnavailable, VhostNotFound
 from grader.settings import AmqpAddress
@@ -31,6 +34,20 @@ def broker_accepts(url: str, user: str, password: str, *, timeout: float = 5.0) 
         return False
     connection.close()
     return True
+
+
+def announce_login(live_url: str, user: str, password: str, workshop: str, *, timeout: float = 3.0) -> None:
+    """Publish "I have logged in" to `W.lobby` on the live vhost of `live_url`, as `user` with
+    `password` (the student's own account); raises the broker's errors (the caller logs them: the
+    lobby never stops a login)."""
+    address = dataclasses.replace(AmqpAddress.parse(live_url), user=user, password=password)
+    connection = broker.connect(address.url(), timeout=timeout, name=f"room login: lobby ({user})")
+    try:
+        connection.channel().basic_publish("", names.lobby_queue(workshop), json.dumps({"login": True}).encode(),
+                                           pika.BasicProperties(user_id=user, content_type="application/json"))
+    finally:
+        if connection.is_open:
+            connection.close()
 
 
 class BrokerAuthenticator(Authenticator):
@@ -58,6 +75,12 @@ class BrokerAuthenticator(Authenticator):
         if not accepted:
             self.log.warning("login refused for %s: the broker refused the password", user)
             return None
+        if account.role == "student":
+            try:  # the page's lobby: under the student's own account, so the broker vouches for it
+                await asyncio.to_thread(announce_login, account.live_url, user, password, self.room.workshop,
+                                        timeout=self.check_timeout)
+            except Exception as exc:  # noqa: BLE001 - the lobby is a nicety; the login goes on
+                self.log.warning("could not tell the lobby that %s logged in: %s", user, exc)
         return {"name": user, "admin": account.role == "instructor"}
 
     def check_allowed(self, username, authentication=None):

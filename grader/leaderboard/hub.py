@@ -53,6 +53,7 @@ class Hub:
         self.rows: dict[str, dict] = {}  # slug -> row, as the pages have it
         self.first_solver: str | None = None
         self.frozen = False  # the instructor froze the board: pages keep what they show
+        self.logins: dict[str, dict] = {}  # user -> {"user", "name", "at"}: who logged into the room (lobby.py)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -79,7 +80,21 @@ class Hub:
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self._freeze, frozen)
 
+    def login(self, user: str, name: str, at: float) -> None:
+        """A student of the room logged in (from the lobby listener's thread)."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._login, user, name, at)
+
     # -- on the loop ---------------------------------------------------------------------------
+
+    def _login(self, user: str, name: str, at: float) -> None:
+        if user in self.logins and self.logins[user]["name"] == name:
+            return  # logged in before: the lobby keeps the first arrival
+        self.logins[user] = {"user": user, "name": name, "at": at}
+        event = _event("lobby", {"logins": list(self.logins.values())})
+        for queue in list(self.subscribers):
+            if not queue.full():
+                queue.put_nowait(event)
 
     def _resync(self) -> None:
         self.version, self.rows, self.first_solver, self.everyone = None, {}, None, True
@@ -159,7 +174,7 @@ class Hub:
         history = await asyncio.to_thread(standings.history, self.store, list(self.rows), until=self.version)
         snapshot = _event("snapshot", {"workshop": self.store.workshop, "rows": list(self.rows.values()),
                                        "first_solver": self.first_solver, "history": history,
-                                       "frozen": self.frozen,
+                                       "frozen": self.frozen, "logins": list(self.logins.values()),
                                        "version": self.version, "keys": keys, "sent_at": time.time()})
         for queue in list(self.waiting):  # pages that went away meanwhile are no longer here
             _drain(queue)

@@ -2,6 +2,8 @@
 
 Graders anywhere (one `serve`, or many `workshop grade`) announce their commits there; the page
 itself always reads the store, so an event carries no authority, only the news.
+
+`QueueListener` is the same loop for a durable queue of reports (the progress grid's, the lobby's).
 """
 
 from __future__ import annotations
@@ -44,6 +46,37 @@ class Listener:
             self.hub.poke(keys)
 
         channel.basic_consume(queue=queue, on_message_callback=on_event, auto_ack=True)
+        self.listening.set()
+        while not self.stopping.is_set():
+            connection.process_data_events(time_limit=0.2)
+
+
+class QueueListener:
+    """Reads the durable queue `queue` (at most `limit` messages wait in it; the broker drops the
+    oldest) with automatic acks, each message to `handle(properties, body)`, which never raises
+    for what a message holds: a worker of `workshop serve`."""
+
+    label = "reports"
+
+    def __init__(self, settings: Settings, queue: str, limit: int):
+        self.settings, self.queue, self.limit = settings, queue, limit
+        self.stopping = threading.Event()
+        self.listening = threading.Event()
+
+    def handle(self, properties, body: bytes) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def run(self) -> None:
+        broker.run_connected(self.settings.rabbitmq_url, self.label, self.listen, self.stopping, self.listening)
+
+    def listen(self, connection) -> None:
+        channel = connection.channel()
+        channel.queue_declare(self.queue, durable=True, arguments={"x-max-length": self.limit})
+        channel.basic_consume(queue=self.queue, on_message_callback=lambda ch, method, properties, body:
+                              self.handle(properties, body), auto_ack=True)
         self.listening.set()
         while not self.stopping.is_set():
             connection.process_data_events(time_limit=0.2)

@@ -14,7 +14,8 @@ import logging
 import threading
 import time
 
-from grader import broker, names
+from grader import names
+from grader.leaderboard.listener import QueueListener
 
 log = logging.getLogger(__name__)
 
@@ -90,31 +91,16 @@ def read_report(body: bytes, user_id: str | None) -> tuple | None:
     return user_id, lesson, exercise, passed, sentence
 
 
-class ProgressListener:
+class ProgressListener(QueueListener):
     """Reads `W.progress` into the grid (a worker of `workshop serve`)."""
 
+    label = "progress grid"
+
     def __init__(self, settings, grid: Grid):
-        self.settings, self.grid = settings, grid
-        self.stopping = threading.Event()
-        self.listening = threading.Event()
+        super().__init__(settings, names.progress_queue(settings.workshop), QUEUE_LIMIT)
+        self.grid = grid
 
-    def stop(self) -> None:
-        self.stopping.set()
-
-    def run(self) -> None:
-        broker.run_connected(self.settings.rabbitmq_url, "progress grid", self.listen, self.stopping, self.listening)
-
-    def listen(self, connection) -> None:
-        channel = connection.channel()
-        queue = names.progress_queue(self.settings.workshop)
-        channel.queue_declare(queue, durable=True, arguments={"x-max-length": QUEUE_LIMIT})
-
-        def on_report(ch, method, properties, body):
-            found = read_report(body, properties.user_id)
-            if found is not None:
-                self.grid.record(*found, at=time.time())
-
-        channel.basic_consume(queue=queue, on_message_callback=on_report, auto_ack=True)
-        self.listening.set()
-        while not self.stopping.is_set():
-            connection.process_data_events(time_limit=0.2)
+    def handle(self, properties, body: bytes) -> None:
+        found = read_report(body, properties.user_id)
+        if found is not None:
+            self.grid.record(*found, at=time.time())

@@ -132,6 +132,24 @@ def test_the_broker_itself_refuses_a_message_sent_in_someone_elses_name(room):
     connection.close()
 
 
+def test_a_students_account_may_announce_its_login_to_the_lobby_under_its_own_user_id(room, vhost):
+    from grader import names as queue_names
+    from grader.classroom.authenticator import announce_login
+
+    settings, _, _, report = room
+    first, _, _ = students(report)
+    connection = connect(vhost.url)
+    channel = connection.channel()
+    lobby = queue_names.lobby_queue(settings.workshop)
+    channel.queue_declare(lobby, durable=True, arguments={"x-max-length": 1000})  # as `serve` declares it
+    announce_login(first.live_url, first.user, first.password, settings.workshop)
+    method, properties, _ = channel.basic_get(lobby, auto_ack=True)
+    assert method is not None, "the login did not reach W.lobby"
+    assert properties.user_id == first.user
+    channel.queue_delete(lobby)
+    connection.close()
+
+
 def test_a_second_run_changes_nothing_and_rotate_changes_every_password(room, vhost):
     settings, roster, out, report = room
     hashes = {a.user: vhost.api.user(a.user)["password_hash"] for a in report.accounts}

@@ -11,9 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import nbformat
+import pytest
 
 from grader.course import feedback, graded
 from grader.course.graded import Answer, Check, Exercise, Submission
@@ -38,7 +37,7 @@ def text_of(page: str) -> str:
 
 @pytest.mark.slow
 def test_a_partly_wrong_submission_reads_why_each_check_failed_beside_its_own_code(pages, graded_class):
-    page, text = pages["bob"], text_of(pages["bob"])
+    text = text_of(pages["bob"])
     assert graded_class.scores["bob"]["total"] == 3
     assert "3 of 7 points" in text
     # the hidden test's assert sentence, and the ✘ sentence of the visible check, in their own words

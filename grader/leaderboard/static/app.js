@@ -6,7 +6,8 @@ import {renderLobby, setupJoin, sizeJoin} from "./lobby.js";
 import {isMe, paginate, setup as setupPages} from "./pages.js";
 
 const MAX_POINTS = 240; // per student in memory; more are thinned to half
-const state = {workshop: "", rows: new Map(), history: new Map(), firstSolver: null, version: 0, frozen: false};
+const state = {workshop: "", rows: new Map(), history: new Map(), firstSolver: null, version: 0, frozen: false,
+  logins: []};
 let previousPoints = new Map();
 let renderPending = false;
 let renders = 0; // how many times this page rendered (on <body data-updates>, for tests)
@@ -68,6 +69,7 @@ function applySnapshot(snapshot) {
   state.firstSolver = snapshot.first_solver;
   state.version = snapshot.version;
   state.frozen = Boolean(snapshot.frozen);
+  state.logins = snapshot.logins || [];
   document.body.dataset.frozen = String(state.frozen);
   document.getElementById("workshop").textContent = state.workshop;
   document.getElementById("tasks-queue").textContent = `${state.workshop}.<your-name>`;
@@ -85,7 +87,7 @@ function render() { // at most once per frame, however many events came in betwe
   renderPending = false;
   const rows = [...state.rows.values()].sort(byRank);
   sizeJoin(rows); // first: the size of the join panel changes the room the board has
-  renderLobby(rows);
+  renderLobby(rows, state.logins);
   renderTable(rows);
   paginate();
   renderChart(rows, state.history);
@@ -109,6 +111,7 @@ function connect() {
   });
   on("snapshot", applySnapshot);
   on("delta", applyDelta);
+  on("lobby", (lobby) => { state.logins = lobby.logins; }); // who logged into the room
   source.onerror = () => {  // EventSource reconnects by itself, and gets a snapshot again
     status.textContent = "reconnecting…";
     status.className = "status down";

@@ -1,6 +1,6 @@
 // While the room fills: the join panel (its address and QR code come in the page from the server)
-// is large, and the lobby lists the names of students as they register, newest first, until they
-// solve their first task. The panel shrinks once the class is there: `data-class-size` students
+// is large, and the lobby lists the names of students as they log into the room (its JupyterHub)
+// or register, newest first, until they solve their first task. The panel shrinks once the class is there: `data-class-size` students
 // registered, or (without a class size) once someone has solved a task. Its button, and
 // `?join=large|small`, choose the size by hand.
 let chosen = null; // "large" or "small" when chosen by hand
@@ -30,21 +30,30 @@ export function sizeJoin(rows) {
   document.getElementById("join-toggle").textContent = large ? "smaller" : "larger";
 }
 
-export function renderLobby(rows) {
-  const waiting = rows.filter((entry) => entry.fibonacci === 0)
-    .sort((a, b) => b.reached_at - a.reached_at || (a.slug < b.slug ? -1 : 1));
+export function renderLobby(rows, logins = []) {
+  // waiting: registered and yet to solve a task, and (in a room) logged in and yet to register
+  const registered = new Set(rows.map((entry) => entry.slug));
+  const unsolved = rows.filter((entry) => entry.fibonacci === 0);
+  const waiting = unsolved
+    .map((entry) => ({key: entry.slug, name: entry.name, at: entry.reached_at}))
+    .concat(logins.filter((login) => !registered.has(login.user))
+      .map((login) => ({key: login.user, name: login.name, at: login.at})))
+    .sort((a, b) => b.at - a.at || (a.key < b.key ? -1 : 1));
   const list = document.getElementById("lobby-names");
   const fresh = document.createDocumentFragment();
   for (const entry of waiting) {
     const item = document.createElement("li");
-    item.dataset.slug = entry.slug;
+    item.dataset.slug = entry.key;
     item.textContent = entry.name;
-    if (seen !== null && !seen.has(entry.slug)) item.className = "new";
+    if (seen !== null && !seen.has(entry.key)) item.className = "new";
     fresh.appendChild(item);
   }
   list.replaceChildren(fresh);
-  seen = new Set(rows.map((entry) => entry.slug));
+  seen = new Set([...registered, ...logins.map((login) => login.user)]);
   const count = document.getElementById("lobby-count");
-  count.textContent = rows.length === 0 ? "nobody yet: be the first"
-    : `${rows.length} registered` + (waiting.length < rows.length ? ` · ${waiting.length} yet to solve a task` : "");
+  const parts = [];
+  if (logins.length) parts.push(`${logins.length} logged in`);
+  if (rows.length) parts.push(`${rows.length} registered`);
+  if (unsolved.length < rows.length) parts.push(`${unsolved.length} yet to solve a task`);
+  count.textContent = parts.length ? parts.join(" · ") : "nobody yet: be the first";
 }
