@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PROXY_SPEC := grader/classroom/proxy
 PROXY := $(VENV)/proxy/node_modules/.bin/configurable-http-proxy
 
-.PHONY: run test bench release check-release doctor proxy clean
+.PHONY: run test bench bench-autograde release check-release doctor proxy clean
 
 run: $(STAMP) $(PROXY)  ## the workshop: broker check, JupyterLab with the course, live grader (ARGS="--keep-open 5", ...)
 	$(BIN)/workshop up $(ARGS)
@@ -19,6 +19,9 @@ bench: $(STAMP)  ## grader throughput, page latency and a flood, each beside a b
 	$(BIN)/python -m benchmarks.grader_throughput
 	$(BIN)/python -m benchmarks.leaderboard_latency
 	$(BIN)/python -m benchmarks.flood
+
+bench-autograde: $(STAMP)  ## a class of 60 graded by workshop autograde beside sequential nbgrader autograde (about 20 min)
+	$(BIN)/python -m benchmarks.class_autograde $(ARGS)
 
 release: $(STAMP)  ## rebuild notebooks/ from course/source
 	$(BIN)/workshop release
