@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.course.identify import COPY_MARK, SAFE_ID, Course, exchange_record
+from grader.course.identify import COPY_MARK, SAFE_ID, Course, exchange_record, handed_in_by_another
 from grader.course.unzip import MAX_BYTES, unzip
 from grader.errors import CourseError
 
@@ -194,6 +194,9 @@ def _exchange(inbound: Path, course: Course, found: list[Found], report: Report,
             report.problems.append(f"{shown}: {student!r} is not a usable student id; skipped")
         elif course.only is not None and assignment != course.only:
             report.left_out += 1
+        elif (owner := handed_in_by_another(folder, student)) is not None:
+            report.problems.append(f"{shown}: handed in by the system user {owner}, who is not {student!r}: "
+                                   "a submission in someone else's name; skipped")
         else:
             try:
                 newest[(student, assignment)].append((parse_utc(when), folder, shown, when))

@@ -3,9 +3,12 @@ file's name, the folder it is in, or nbgrader's exchange folder name."""
 
 from __future__ import annotations
 
+import pwd
 import re
 from pathlib import Path
 
+from grader.classroom.users import PREFIX as SYSTEM_PREFIX
+from grader.classroom.users import system_name
 from grader.course.graded import course_id
 from grader.course.nbgrader import assignments as course_assignments
 from grader.errors import CourseError
@@ -70,3 +73,18 @@ def exchange_record(name: str) -> tuple[str, str, str] | None:
     if len(parts) >= 3 and re.fullmatch(r"\d{4}-\d\d-\d\d[ T][\d:.]+.*", parts[-1]):
         return "+".join(parts[:-2]), parts[-2], parts[-1]
     return None
+
+
+def handed_in_by_another(folder: Path, student: str) -> str | None:
+    """nbgrader's exchange names a submission after the student id the submitter's JupyterLab
+    claims; in a room where each student is a system user of their own (grader/classroom/users.py),
+    the folder's owner says who really handed it in. The owner's name when that is another
+    student of the room; None when it is this student, or not a room student (root, the instructor,
+    files copied by hand)."""
+    try:
+        owner = pwd.getpwuid(folder.stat().st_uid).pw_name
+    except (KeyError, OSError):
+        return None
+    if not owner.startswith(SYSTEM_PREFIX) or owner == system_name(student):
+        return None
+    return owner

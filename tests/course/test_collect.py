@@ -240,3 +240,36 @@ def test_workshop_collect_runs_from_the_checkout_without_an_activated_virtualenv
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["notes.txt: not a notebook (.ipynb); skipped",
                                           f"collected 1 notebooks of 1 students into {course_dir / 'submitted'}"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making the room's system users needs root")
+def test_in_a_room_a_hand_in_under_a_classmates_name_is_refused_by_its_owner(tmp_path, course_dir):
+    """Each student of a room is a system user of their own; nbgrader's exchange names a submission
+    after the student id the submitter claims, so the folder's owner is what tells the truth."""
+    import secrets
+
+    from grader.classroom import users
+
+    ada, bob = (f"collect-{who}-{secrets.token_hex(3)}" for who in ("ada", "bob"))
+    made = {who: users.ensure(who, tmp_path / "homes") for who in (ada, bob)}
+    try:
+        inbound = tmp_path / "exchange" / "rabbitmq-workshop" / "inbound"
+        when = "2026-12-01 09:00:00.000000 UTC"
+        for folder, owner in ((f"{ada}+{HELLO}+{when}+0001", ada), (f"{bob}+{WORK}+{when}+0002", ada),
+                              (f"{bob}+{HELLO}+{when}+0003", bob), (f"{ada}+{WORK}+{when}+0004", None)):
+            path = put(inbound / folder / f"{folder.split('+')[1]}.ipynb", notebook(f"by {owner}"))
+            if owner is not None:  # None: copied in by the instructor (root), as before
+                for item in (path, path.parent):
+                    os.chown(item, made[owner].uid, made[owner].gid)
+
+        report = collect(tmp_path / "exchange", course_dir)
+
+        assert placed(course_dir) == {f"{ada}/{HELLO}/{HELLO}.ipynb": f"# by {ada}",
+                                      f"{bob}/{HELLO}/{HELLO}.ipynb": f"# by {bob}",
+                                      f"{ada}/{WORK}/{WORK}.ipynb": "# by None"}
+        assert report.problems == [
+            f"{bob}+{WORK}+{when}+0002: handed in by the system user {users.system_name(ada)}, who is not {bob!r}: "
+            "a submission in someone else's name; skipped"]
+    finally:
+        for who in (ada, bob):
+            users.remove(who)
