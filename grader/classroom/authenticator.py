@@ -77,8 +77,9 @@ class BrokerAuthenticator(Authenticator):
             return None
         if account.role == "student":
             try:  # the page's lobby: under the student's own account, so the broker vouches for it
-                await asyncio.to_thread(announce_login, account.live_url, user, password, self.room.workshop,
-                                        timeout=self.check_timeout)
+                await asyncio.wait_for(asyncio.to_thread(announce_login, account.live_url, user, password,
+                                                         self.room.workshop, timeout=self.check_timeout),
+                                       timeout=self.check_timeout)  # a blocked broker never holds a login up
             except Exception as exc:  # noqa: BLE001 - the lobby is a nicety; the login goes on
                 self.log.warning("could not tell the lobby that %s logged in: %s", user, exc)
         return {"name": user, "admin": account.role == "instructor"}

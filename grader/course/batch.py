@@ -150,7 +150,8 @@ def _collect(connection, channel, course: str, batch: str, work: dict[str, jobs.
                         on_row(row, len(rows), len(work))
                 channel.basic_ack(method.delivery_tag)
         connection.process_data_events(time_limit=0.3)
-        tend()
+        if len(rows) < len(work):
+            tend()
         if time.monotonic() - last_check > 5:
             last_check = time.monotonic()
             consumers = (management.queue(settings.amqp.vhost, jobs.jobs_queue(course)) or {}).get("consumers", 0)
@@ -202,23 +203,27 @@ def _write_autograded(course_dir: Path, row: Row, files: dict[str, str]) -> None
 
 
 def _end_batch(connection, course: str, settings: Settings, batch: str, local: list[subprocess.Popen]) -> None:
-    try:
-        if connection.is_open:
-            jobs.delete_queues(connection.channel(), course)  # the workers' consumers are cancelled: they end
-            connection.close()
-    except Exception:  # noqa: BLE001 - the broker went away; the queues are then its to keep
-        pass
+    _delete_queues(connection, course)  # the workers' consumers are cancelled: they end
+    for process in local:
+        process.terminate()  # idle now (every job is accounted for); one still starting ends at once
     for process in local:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.kill()
+            process.wait()
+    _delete_queues(connection, course)  # again: a worker started just before the end may have declared them
+    if connection.is_open:
+        connection.close()
     clean_runs(settings, batch)
+
+
+def _delete_queues(connection, course: str) -> None:
+    try:
+        if connection.is_open:
+            jobs.delete_queues(connection.channel(), course)
+    except Exception:  # noqa: BLE001 - the broker went away; the queues are then its to keep
+        pass
 
 
 def clean_runs(settings: Settings, batch: str) -> list[str]:

@@ -146,18 +146,20 @@ def read_stream(name: str, offset: object = "first", *, quiet: float = 0.2, firs
     seen: list[StreamMessage] = []
     if queue_definition(name) is None:
         return seen
+    done: list[bool] = []
     try:
-        _read_into(seen, name, offset, quiet=quiet, first=first, limit=limit)
+        _read_into(seen, done, name, offset, quiet=quiet, first=first, limit=limit)
     except pika.exceptions.ConnectionClosedByBroker as exc:
-        # Stopped at `limit` with deliveries still pending: closing cancels the consumer, which
-        # rejects them, and a stream answers that by closing the connection. Nothing is lost.
-        if exc.reply_code != 540 or len(seen) < limit:
+        # Stopped (at `limit`, or a message came just after the quiet time) with deliveries still
+        # pending: closing cancels the consumer, which rejects them, and a stream answers that by
+        # closing the connection. Nothing is lost.
+        if exc.reply_code != 540 or not done:
             raise
     return seen
 
 
-def _read_into(seen: list[StreamMessage], name: str, offset: object, *, quiet: float, first: float,
-               limit: int) -> None:
+def _read_into(seen: list[StreamMessage], done: list[bool], name: str, offset: object, *, quiet: float,
+               first: float, limit: int) -> None:
     with connection.channel() as ch:
         ch.basic_qos(prefetch_count=500)
         last = time.monotonic()
@@ -172,6 +174,7 @@ def _read_into(seen: list[StreamMessage], name: str, offset: object, *, quiet: f
             ch.basic_ack(method.delivery_tag)
             if len(seen) >= limit:
                 break
+        done.append(True)  # read to the end: what the close may raise now is only the stream refusing rejects
 
 
 def bodies(name: str, offset: object = "first") -> list[bytes]:

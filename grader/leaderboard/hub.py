@@ -93,7 +93,12 @@ class Hub:
         self.logins[user] = {"user": user, "name": name, "at": at}
         event = _event("lobby", {"logins": list(self.logins.values())})
         for queue in list(self.subscribers):
-            if not queue.full():
+            if queue.full():  # a page that does not keep up starts again from a snapshot, which has the lobby
+                _drain(queue)
+                self.subscribers.discard(queue)
+                self.waiting.add(queue)
+                self.wake.set()
+            else:
                 queue.put_nowait(event)
 
     def _resync(self) -> None:

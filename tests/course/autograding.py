@@ -215,8 +215,10 @@ def grade_in_vhosts(broker, tmp_path_factory, runs: dict[str, tuple[str, dict]],
         items = list(submissions.items())
         size = -(-len(items) // -(-len(items) // chunk)) if items else 1  # as even as it gets, at most `chunk`
         parts += [(key, assignment, dict(items[start:start + size])) for start in range(0, len(items), size)]
-    vhosts = [make_vhost(broker, f"test-grading-{key}-{uuid.uuid4().hex[:6]}") for key, _, _ in parts]
+    vhosts = []
     try:
+        for key, _, _ in parts:  # one by one: those made before a failure are deleted below
+            vhosts.append(make_vhost(broker, f"test-grading-{key}-{uuid.uuid4().hex[:6]}"))
         jobs = [(tmp_path_factory.mktemp(key) / "course", assignment, submissions,
                  {"RABBITMQ_URL": made.url, "RABBITMQ_MANAGEMENT_URL": made.management_url})
                 for (key, assignment, submissions), made in zip(parts, vhosts)]

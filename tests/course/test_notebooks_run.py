@@ -44,7 +44,10 @@ def run_twice(assignment: str, env: dict[str, str]) -> tuple[list[str], list[str
         for name, notebook in source_notebooks(assignment).items():
             for attempt in ("first", "second"):
                 started = time.monotonic()
-                errors = errors_of(run(nbformat.from_dict(notebook), folder))
+                try:
+                    errors = errors_of(run(nbformat.from_dict(notebook), folder))
+                except Exception as exc:  # noqa: BLE001 - a cell timed out, the kernel died: say where
+                    errors = [f"{type(exc).__name__}: {str(exc)[:500]}"]
                 times.append(f"{name} {attempt} run: {time.monotonic() - started:.1f} s")
                 problems += [f"{name} ({attempt} run): {error}" for error in errors]
     return problems, times
