@@ -61,7 +61,7 @@ def create(args) -> None:
     vhost, user = quote(args.vhost, safe=""), quote(args.user, safe="")
     call(api, auth, "PUT", f"vhosts/{vhost}")
     call(api, auth, "PUT", f"permissions/{vhost}/{quote(auth[0], safe='')}", {"configure": ".*", "write": ".*", "read": ".*"})
-    password = secrets.token_urlsafe(12)
+    password = secrets.token_hex(12)  # hex: never a leading "-", which `try` would read as an option
     call(api, auth, "PUT", f"users/{user}", {"password": password, "tags": ""})
     read = "^" + "".join("\\" + c if not c.isalnum() else c for c in args.queue) + "$"
     call(api, auth, "PUT", f"permissions/{vhost}/{user}", {"configure": "^$", "write": "^$", "read": read})

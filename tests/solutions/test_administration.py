@@ -27,6 +27,7 @@ def test_the_reader_may_read_its_queue_and_nothing_else_and_delete_leaves_nothin
     created = run_script(SCRIPT, "create", shop, reader, "--queue", "reports", "--max-length", "3")
     assert created.returncode == 0, created.stderr
     password = re.search(r"^password: (\S+)$", created.stdout, re.M).group(1)
+    assert re.fullmatch(r"[0-9a-f]{24}", password), "a password for the command line: never a leading '-'"
     assert vhost.api.get(f"permissions/{quote(shop, safe='')}/{reader}") == {
         "user": reader, "vhost": shop, "configure": "^$", "write": "^$", "read": "^reports$"}
     amqp = vhost.url.rsplit("@", 1)[1].rsplit("/", 1)[0]
