@@ -91,15 +91,8 @@ class Hub:
         if user in self.logins and self.logins[user]["name"] == name:
             return  # logged in before: the lobby keeps the first arrival
         self.logins[user] = {"user": user, "name": name, "at": at}
-        event = _event("lobby", {"logins": list(self.logins.values())})
-        for queue in list(self.subscribers):
-            if queue.full():  # a page that does not keep up starts again from a snapshot, which has the lobby
-                _drain(queue)
-                self.subscribers.discard(queue)
-                self.waiting.add(queue)
-                self.wake.set()
-            else:
-                queue.put_nowait(event)
+        if self._push(_event("lobby", {"logins": list(self.logins.values())})):
+            self.wake.set()  # a page that lagged gets a snapshot, which has the lobby
 
     def _resync(self) -> None:
         self.version, self.rows, self.first_solver, self.everyone = None, {}, None, True
@@ -160,15 +153,23 @@ class Hub:
         if news:
             delta = _event("delta", {"rows": rows, "scored": found.scored, "first_solver": self.first_solver,
                                      "version": self.version, "keys": keys, "sent_at": time.time()})
-            for queue in list(self.subscribers):
-                if queue.full():  # a page that does not keep up starts again from a snapshot
-                    _drain(queue)
-                    self.subscribers.discard(queue)
-                    self.waiting.add(queue)
-                else:
-                    queue.put_nowait(delta)
+            self._push(delta)
         if self.waiting:
             await self._send_snapshots(keys)
+
+    def _push(self, event: str) -> bool:
+        """`event` to every page; a page that does not keep up starts again from a snapshot (True
+        if there is such a page)."""
+        lagging = False
+        for queue in list(self.subscribers):
+            if queue.full():
+                _drain(queue)
+                self.subscribers.discard(queue)
+                self.waiting.add(queue)
+                lagging = True
+            else:
+                queue.put_nowait(event)
+        return lagging
 
     def _read(self, everyone: bool) -> changes.Changes:
         if self.version is None:
