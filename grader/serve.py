@@ -51,7 +51,7 @@ class Service:
         self.workers = [Listener(settings, self.hub)]
         if room is not None:  # the lobby: who logged into the room's JupyterHub
             self.workers.append(LobbyListener(settings, self.hub, room))
-        self.grid, self.instructor_token = (Grid(room) if instructor_token else None), instructor_token
+        self.grid, self.instructor_token = (Grid(room, self.store) if instructor_token else None), instructor_token
         if self.grid is not None:  # the class progress grid, for the instructor's eyes only
             self.workers.append(ProgressListener(settings, self.grid))
         if grade:

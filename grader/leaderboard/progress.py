@@ -3,8 +3,9 @@
 A notebook's check reports each ✔ or ✘ to the queue `W.progress` (`grader.lab.progress`), with
 the student's broker user as the message's `user_id`: RabbitMQ refuses a `user_id` that is not the
 publisher's own user, so a row is always the student who ran the check. `ProgressListener` reads
-that queue into a `Grid` kept in memory only: points never depend on it, and a restart starts an
-empty grid. The grid is for the instructor's eyes (`/progress`, behind the instructor token).
+that queue into a `Grid`, which keeps each cell in the score store as well (table `progress`), so
+a restarted `workshop serve` shows the grid where it was. Points never depend on it. The grid is
+for the instructor's eyes (`/progress`, behind the instructor token).
 """
 
 from __future__ import annotations
@@ -14,46 +15,93 @@ import logging
 import threading
 import time
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
 from grader import names
 from grader.leaderboard.listener import QueueListener
+from grader.live.store import Store
+from grader.live.tables import progress as table
 
 log = logging.getLogger(__name__)
 
 MAX_STUDENTS = 500
 MAX_EXERCISES = 400
-MAX_TEXT = 300  # characters of a name or a failure sentence kept
+MAX_TEXT = 300  # characters of a failure sentence kept
+MAX_KEY = 100  # characters of a user, a lesson or an exercise kept
 QUEUE_LIMIT = 10_000  # reports waiting in W.progress; older ones are dropped by the broker
 
 
 class Grid:
     """{user: {(lesson, exercise): cell}}; every method may be called from any thread. With a
     `room` (the accounts of `workshop provision`), every student of the roster has a row from the
-    start, under their name on the roster, whether they have run a check yet or not."""
+    start, under their name on the roster, whether they have run a check yet or not. With a
+    `store`, the grid starts from what the store kept and keeps every change there; a store that
+    fails is logged and the grid goes on in memory."""
 
-    def __init__(self, room=None):
-        self.room = room
+    def __init__(self, room=None, store: Store | None = None):
+        self.room, self.store = room, store
         self.lock = threading.Lock()
         self.cells: dict[str, dict[tuple[str, str], dict]] = {}
         self.exercises: dict[tuple[str, str], int] = {}  # (lesson, exercise) -> the order it was first reported
         self.version = 0
+        if store is not None:
+            self._load()
 
     def record(self, user: str, lesson: str, exercise: str, passed: bool, sentence: str, at: float) -> bool:
         """One check's outcome; a pass stays a pass (a later failure is kept as its sentence only)."""
-        key, user = (lesson[:MAX_TEXT], exercise[:MAX_TEXT]), user[:MAX_TEXT]
+        key, user = (_clean(lesson, MAX_KEY), _clean(exercise, MAX_KEY)), _clean(user, MAX_KEY)
         with self.lock:
             if user not in self.cells and len(self.cells) >= MAX_STUDENTS or \
                     key not in self.exercises and len(self.exercises) >= MAX_EXERCISES:
                 return False
             self.exercises.setdefault(key, len(self.exercises))
             row = self.cells.setdefault(user, {})
-            cell = row.setdefault(key, {"state": "failing", "sentence": "", "at": at})
+            cell = row.setdefault(key, {"state": "failing", "sentence": "", "at": at, "first_at": at})
             if passed:
                 cell["state"] = "passed"
             else:
-                cell["sentence"] = sentence[:MAX_TEXT]
+                cell["sentence"] = _clean(sentence, MAX_TEXT)
             cell["at"] = at
             self.version += 1
-            return True
+            kept = dict(cell)
+        if self.store is not None:  # outside the lock: the page never waits for the database
+            self._save(user, key, kept)
+        return True
+
+    def _save(self, user: str, key: tuple[str, str], cell: dict) -> None:
+        values = {"workshop": self.store.workshop, "broker_user": user, "lesson": key[0], "exercise": key[1], **cell}
+        insert = (postgresql if self.store.postgres else sqlite).insert(table).values(values)
+        statement = insert.on_conflict_do_update(
+            index_elements=["workshop", "broker_user", "lesson", "exercise"],
+            set_={name: insert.excluded[name] for name in ("state", "sentence", "at")})
+        try:
+            with self.store.engine.begin() as connection:
+                connection.execute(statement)
+        except SQLAlchemyError as exc:
+            log.warning("the progress grid could not keep a cell in the store (%s); it stays in memory",
+                        str(getattr(exc, "orig", exc)).strip().splitlines()[0])
+
+    def _load(self) -> None:
+        query = select(table).where(table.c.workshop == self.store.workshop).order_by(table.c.first_at)
+        try:
+            with self.store.engine.connect() as connection:
+                rows = connection.execute(query).mappings().all()
+        except SQLAlchemyError as exc:
+            log.warning("the progress grid could not read the store (%s); it starts empty",
+                        str(getattr(exc, "orig", exc)).strip().splitlines()[0])
+            return
+        for row in rows[:MAX_STUDENTS * MAX_EXERCISES]:
+            if row["broker_user"] not in self.cells and len(self.cells) >= MAX_STUDENTS:
+                continue
+            key = (row["lesson"], row["exercise"])
+            if key not in self.exercises and len(self.exercises) >= MAX_EXERCISES:
+                continue
+            self.exercises.setdefault(key, len(self.exercises))
+            self.cells.setdefault(row["broker_user"], {})[key] = {
+                name: row[name] for name in ("state", "sentence", "at", "first_at")}
+        self.version = len(rows)
 
     def snapshot(self) -> dict:
         """The grid as the page draws it: exercises by lesson, a row per student by name."""
@@ -71,6 +119,13 @@ class Grid:
             return {"version": self.version,
                     "exercises": [{"lesson": lesson, "exercise": exercise} for lesson, exercise in exercises],
                     "students": sorted(rows, key=lambda row: (row["name"].casefold(), row["user"]))}
+
+
+def _clean(text: str, limit: int) -> str:
+    """`text` as any database keeps it: without control characters (PostgreSQL refuses NUL), lone
+    surrogates (not UTF-8) replaced, at most `limit` characters."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return "".join(char for char in text if char >= " " or char == "\n")[:limit]
 
 
 def read_report(body: bytes, user_id: str | None) -> tuple | None:

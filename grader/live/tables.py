@@ -1,4 +1,5 @@
-"""The score store's tables: students, the tasks dealt to them, what they said in the chat, and every verdict.
+"""The score store's tables: students, the tasks dealt to them, what they said in the chat, every verdict,
+and the class progress grid.
 
 Every write that scores is conditional (`INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... WHERE
 solved_at IS NULL`), so that competing graders and redelivered messages never score twice.
@@ -66,6 +67,18 @@ verdicts = Table(
     Column("at", Float, nullable=False),
     Index("verdicts_by_digest", "workshop", "digest"),
     Index("verdicts_by_student", "workshop", "slug", "points"),
+)
+
+progress = Table(  # the class progress grid (grader.leaderboard.progress): never worth a point
+    "progress", metadata,
+    Column("workshop", String(64), primary_key=True),
+    Column("broker_user", String(100), primary_key=True),  # who reported, as the broker vouched
+    Column("lesson", String(100), primary_key=True),
+    Column("exercise", String(100), primary_key=True),
+    Column("state", String(16), nullable=False),  # "failing" or "passed"; a pass stays a pass
+    Column("sentence", Text, nullable=False),  # the last failure's sentence
+    Column("first_at", Float, nullable=False),  # when this cell was first reported: the columns' order
+    Column("at", Float, nullable=False),
 )
 
 VERDICT_FIELDS = ("digest", "kind", "exercise", "slug", "n", "ok", "points", "total", "message", "reason", "at")

@@ -1,6 +1,6 @@
 """The class progress grid: checks report to `W.progress` under the broker-validated user_id, the
-leaderboard keeps the grid in memory, and only the instructor token opens it (a real Chromium on
-the real page, the reports through the real broker)."""
+leaderboard keeps the grid (in memory and in the score store, so a restart keeps it), and only the
+instructor token opens it (a real Chromium on the real page, the reports through the real broker)."""
 
 import dataclasses
 import uuid
@@ -8,12 +8,17 @@ import uuid
 import pika.exceptions
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from grader import names
 from grader.lab import progress as reporting
 from grader.lab import wait_until
 from grader.leaderboard import progress
+from grader.live.store import Store
 from tests.leaderboard.browser import chromium  # noqa: F401
+from tests.live.fixtures import postgres_store_url  # noqa: F401
 
 TOKEN = "instructor-" + uuid.uuid4().hex
 WORKSHOP = "summercamp"
@@ -47,6 +52,58 @@ def test_in_a_room_every_student_of_the_roster_has_a_row_under_their_name_from_t
     assert [c["state"] for c in rows["s-ada"]["cells"]] == ["untried"], "a student who has not started yet"
     assert [c["state"] for c in rows["s-li"]["cells"]] == ["passed"]
     assert [row["name"] for row in grid.snapshot()["students"]][0] == "Ada Lovelace", "sorted by name"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'grid.sqlite'}"
+    return request.getfixturevalue("postgres_store_url")
+
+
+def _reports():
+    # any character (NUL, controls, lone surrogates: a report is JSON anyone can write), longer than the store keeps
+    text = st.text(st.characters(exclude_categories=()), min_size=1, max_size=120)
+    return st.lists(st.tuples(st.sampled_from(["ada", "bob", "Иван", "李雷"]), st.sampled_from(["01", "02-работа"]),
+                              st.sampled_from(["check-a", "check-b", "проверка"]) | text, st.booleans(),
+                              st.text(st.characters(exclude_categories=()), max_size=400)), max_size=25)
+
+
+def test_a_grid_kept_in_the_store_comes_back_as_it_was_after_a_restart(store_url):
+    """Any sequence of reports (names, lessons and sentences in any script, longer than what is
+    kept), recorded by one grid, is what a new grid on the same store shows; another workshop's
+    grid in the same store is apart."""
+    made = {}
+
+    @examples(max_examples=15)
+    @given(_reports())
+    def check(reports):
+        workshop = f"w{len(made)}"
+        store = made[workshop] = Store(store_url, workshop)
+        first = progress.Grid(store=store)
+        for at, (user, lesson, exercise, passed, sentence) in enumerate(reports):
+            first.record(user, lesson, exercise, passed, sentence, at=float(at))
+        again = progress.Grid(store=Store(store_url, workshop))
+        assert again.snapshot()["exercises"] == first.snapshot()["exercises"]
+        assert again.snapshot()["students"] == first.snapshot()["students"]
+        assert progress.Grid(store=Store(store_url, "another")).snapshot()["students"] == []
+
+    try:
+        check()
+    finally:
+        for store in made.values():
+            store.close()
+
+
+def test_a_store_that_fails_costs_the_grid_nothing_but_its_memory_of_a_restart(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'grid.sqlite'}", WORKSHOP)
+    grid = progress.Grid(store=store)
+    grid.record("ada", "01", "check-a", True, "ok", at=1)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE progress")  # the store breaks under the grid
+    grid.record("ada", "01", "check-b", False, "not yet", at=2)
+    assert [c["state"] for c in grid.snapshot()["students"][0]["cells"]] == ["passed", "failing"]
+    assert progress.Grid(store=store).snapshot()["students"] == [], "a grid that cannot read the store starts empty"
 
 
 @pytest.mark.parametrize("body, user_id", [
@@ -170,3 +227,17 @@ def test_a_notebooks_checks_report_their_cell_to_the_grid_under_the_students_acc
     cells = {e["exercise"]: (c["state"], c.get("sentence")) for e, c in zip(grid["exercises"], row["cells"])}
     assert cells == {"check-declare": ("passed", ""), "check-publish": ("failing", "no message in `hello` yet")}
     assert [e["lesson"] for e in grid["exercises"]] == ["01-hello-world"] * 2
+
+
+def test_a_restarted_service_shows_the_grid_where_it_was(service, ada, settings, tmp_path):
+    from grader.serve import Service
+
+    user, url = ada
+    reporting.report(url, WORKSHOP, lesson="01-hello-world", exercise="check-declare", passed=False, sentence="no queue")
+    wait_until(lambda: grid_of(service)["students"], timeout=10, what="Ada's report in the first service's grid")
+    before = grid_of(service)
+    # what a `workshop serve` started again on the same store sees (the first one may run on)
+    again = Service(settings, service.service.store.url, instructor_token=TOKEN, deal_on_register=0, grade=False)
+    assert again.grid.snapshot()["students"] == before["students"]
+    assert again.grid.snapshot()["exercises"] == before["exercises"]
+    again.store.close()
