@@ -22,8 +22,8 @@ import requests
 
 from grader import broker
 from grader.errors import ManagementUnavailable, WorkshopError
-from grader.management import Management
-from grader.settings import Settings, management_url_for
+from grader.management import Management, counts_off
+from grader.settings import Settings, management_url_for, stream_port
 
 
 class NotTheManagementApi(ManagementUnavailable):
@@ -61,7 +61,19 @@ def diagnose(settings: Settings, *, timeout: float = 5.0) -> Iterator[Finding]:
         f"{settings.management_base} answers: plugin on, management {overview.get('management_version')}, "
         f"Erlang {overview.get('erlang_version')}, node {overview.get('node')}, the same broker as AMQP",
     )
+    yield counts_finding(overview)
     yield stream_finding(settings, api, overview)
+
+
+def counts_finding(overview: dict) -> Finding:
+    """Does the management API keep message counts? The course counts over AMQP; only lesson 0's
+    first exercise reads a count from the API. Never an error."""
+    if counts_off(overview):
+        return Finding("counts", "the management API keeps no message counts on this broker (metrics collection "
+                                 "is off; RabbitMQ 4 deprecates it): the lessons count over AMQP and do not need "
+                                 "them; lesson 0's first exercise then counts over AMQP too, as it says")
+    return Finding("counts", "the management API keeps message counts (a few seconds behind; the checks "
+                             "count over AMQP)")
 
 
 def _overview(api: Management, settings: Settings) -> dict:
@@ -164,27 +176,29 @@ def enable_local_management(settings: Settings, *, timeout: float = 60.0) -> boo
     return enable_local_plugin(settings, "rabbitmq_management", lambda: bool(api.overview()), timeout=timeout)
 
 
-def stream_ports(overview: dict) -> list[int]:
-    """The ports where the broker listens for the stream protocol (none: the plugin is off)."""
-    return sorted({item.get("port") for item in overview.get("listeners") or []
-                   if item.get("protocol") in ("stream", "stream/ssl")})
-
-
 def stream_finding(settings: Settings, api: Management, overview: dict, *, timeout: float = 60.0) -> Finding:
     """Is the stream plugin on (lesson 13 needs it, the rest of the course does not)? On a broker
     of this machine where it is off, turn it on, as for the management plugin; elsewhere say how.
     Never an error."""
-    ports = stream_ports(overview)
-    if not ports and enable_local_stream(settings, api, timeout=timeout):
+    on, ports = api.stream_listener(stream_port(), overview)
+    if not on and enable_local_stream(settings, api, timeout=timeout):
+        on, ports = api.stream_listener(stream_port())
         return Finding("stream", f"plugin was off, turned on (rabbitmq-plugins enable rabbitmq_stream): "
-                                 f"port {', '.join(map(str, stream_ports(api.overview())))}")
-    if not ports:
+                                 f"{_ports(ports)}")
+    if not on:
         return Finding("stream", "plugin off: lesson 13 (streams) needs it; run `rabbitmq-plugins enable "
                                  "rabbitmq_stream` on the broker (the rest of the course works without it)")
-    return Finding("stream", f"plugin on, port {', '.join(map(str, ports))} (lesson 13; RABBITMQ_STREAM_PORT if not 5552)")
+    return Finding("stream", f"plugin on, {_ports(ports)} (lesson 13; RABBITMQ_STREAM_PORT if not 5552)")
+
+
+def _ports(ports: list[int]) -> str:
+    if ports:
+        return f"port {', '.join(map(str, ports))}"
+    return (f"but not on port {stream_port()}, and this broker's API (collecting no metrics) does not say "
+            "which: set RABBITMQ_STREAM_PORT to it")
 
 
 def enable_local_stream(settings: Settings, api: Management, *, timeout: float = 60.0) -> bool:
     """Turn the stream plugin on where the broker is local; True once it listens."""
-    return enable_local_plugin(settings, "rabbitmq_stream", lambda: bool(stream_ports(api.overview())),
+    return enable_local_plugin(settings, "rabbitmq_stream", lambda: api.stream_listener(stream_port())[0],
                                timeout=timeout)

@@ -13,6 +13,11 @@ from grader.settings import Settings
 ENABLE_HINT = "Enable it with `rabbitmq-plugins enable rabbitmq_management`."
 
 
+def counts_off(overview: dict) -> bool:
+    """True when the /api/overview says its statistics are off (no message counts anywhere)."""
+    return bool(overview.get("disable_stats"))
+
+
 def _segment(name: str) -> str:
     """A vhost, queue or exchange name as one URL path segment (`/` becomes `%2F`)."""
     return quote(name, safe="")
@@ -79,6 +84,26 @@ class Management:
 
     def overview(self) -> dict:
         return self.get("overview")
+
+    def keeps_counts(self) -> bool:
+        """Does the API report message counts? Not when the broker collects no metrics for it
+        (`management_agent.disable_metrics_collector = true`, or RabbitMQ 4's deprecated feature
+        `management_metrics_collection` refused): queues are then listed without their counts."""
+        return not counts_off(self.overview())
+
+    def stream_listener(self, expected: int, overview: dict | None = None) -> tuple[bool, list[int]]:
+        """(is the stream plugin listening, its ports as far as the API tells). The overview lists
+        the listeners; a broker that collects no metrics lists none there, and then its health
+        checks tell whether a stream listener is on and whether `expected` is its port."""
+        overview = self.overview() if overview is None else overview
+        listeners = overview.get("listeners")
+        if listeners is not None:
+            ports = sorted({item.get("port") for item in listeners if item.get("protocol") in ("stream", "stream/ssl")})
+            return bool(ports), ports
+        if self.request("GET", "health/checks/protocol-listener/stream").status_code != 200:
+            return False, []
+        at_expected = self.request("GET", f"health/checks/port-listener/{int(expected)}").status_code == 200
+        return True, [expected] if at_expected else []
 
     def whoami(self) -> dict:
         return self.get("whoami")

@@ -16,6 +16,7 @@ DEFAULT_RABBITMQ_URL = "amqp://guest:guest@localhost:5672/%2F"
 DEFAULT_MANAGEMENT_URL = "http://localhost:15672"  # the management API of the default broker
 MANAGEMENT_PORT = 15672
 DEFAULT_WORKSHOP = "summercamp"
+DEFAULT_STREAM_PORT = 5552  # the stream protocol's (lesson 13)
 
 # Environment variable for each field.
 ENVIRONMENT = {
@@ -27,6 +28,12 @@ ENVIRONMENT = {
 
 class InvalidUrl(WorkshopError, ValueError):
     """A broker or management URL that cannot be used as it is written."""
+
+
+def stream_port() -> int:
+    """The port of the broker's stream protocol: RABBITMQ_STREAM_PORT, else 5552."""
+    value = os.environ.get("RABBITMQ_STREAM_PORT", "").strip()
+    return int(value) if value.isdigit() else DEFAULT_STREAM_PORT
 
 
 def shown(url: str) -> str:

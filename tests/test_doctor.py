@@ -5,12 +5,17 @@ import json
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+import pika
 import pytest
 import requests
 
+from grader.lab import wait_until
+from grader.management import Management
 from tests.net import free_port
 
 
@@ -183,6 +188,34 @@ def test_with_the_stream_plugin_off_on_a_remote_broker_doctor_says_how_to_turn_i
 
     remote = Settings(rabbitmq_url="amqp://u:p@broker.example:5672/%2F",
                       management_url="http://broker.example:15672")
-    finding = doctor.stream_finding(remote, api=None, overview={"listeners": [{"protocol": "amqp", "port": 5672}]})
+    api = Management(remote.management_base, "u", "p")  # never asked: the overview below says it all
+    finding = doctor.stream_finding(remote, api, overview={"listeners": [{"protocol": "amqp", "port": 5672}]})
     assert "plugin off" in finding.detail and "rabbitmq-plugins enable rabbitmq_stream" in finding.detail
     assert "the rest of the course works without it" in finding.detail
+
+
+def test_doctor_says_whether_the_management_api_keeps_message_counts_and_it_is_true(vhost):
+    """On a broker that collects no metrics (CI's RabbitMQ 4 refuses the deprecated feature
+    management_metrics_collection) as on one that does: what doctor says about the API's counts is
+    what the API then shows for a queue with three messages in it."""
+    result = workshop("doctor")
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.split()[:2] == ["ok", "counts"]]
+    keeps = "keeps message counts" in line
+    assert keeps or "keeps no message counts" in line, line
+    queue = f"counted-{uuid.uuid4().hex[:8]}"
+    connection = pika.BlockingConnection(pika.URLParameters(vhost.url))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.queue_declare(queue, durable=True)
+        for _ in range(3):
+            channel.basic_publish("", queue, b"x")
+    finally:
+        connection.close()
+    seen = lambda: (vhost.api.queue(vhost.name, queue) or {}).get("messages")  # noqa: E731
+    if keeps:
+        wait_until(lambda: seen() == 3, timeout=20, what="the management API to count the three messages")
+    else:
+        time.sleep(6)  # longer than the 5 s between two rounds of statistics, had they been collected
+        assert seen() is None and vhost.api.queue(vhost.name, queue)["durable"] is True

@@ -29,6 +29,7 @@ import pika
 from grader.lab import connection
 from grader.lab.checks import expect, ok, queue_definition
 from grader.lab.errors import closed_channels
+from grader.settings import stream_port
 
 DEFAULT_STREAM_PORT = 5552
 ENABLE = "rabbitmq-plugins enable rabbitmq_stream"
@@ -60,12 +61,6 @@ MISTAKES = (
 AGAIN = "Run the setup cell again (it opens `connection` and `channel`), then your cells from the top."
 
 
-def stream_port() -> int:
-    """The port of the stream protocol: RABBITMQ_STREAM_PORT, else 5552."""
-    value = os.environ.get("RABBITMQ_STREAM_PORT", "").strip()
-    return int(value) if value.isdigit() else DEFAULT_STREAM_PORT
-
-
 def stream_options() -> dict[str, Any]:
     """Keyword arguments for `rstream.Producer(**...)` and `rstream.Consumer(**...)`.
 
@@ -76,9 +71,10 @@ def stream_options() -> dict[str, Any]:
             "vhost": amqp.vhost, "load_balancer_mode": True}
 
 
-def _listeners() -> list[dict] | None:
+def _listener(port: int) -> tuple[bool, list[int]] | None:
+    """(is a stream listener on, its ports as far as the management API tells); None without the API."""
     try:
-        return connection.management().overview().get("listeners") or []
+        return connection.management().stream_listener(port)
     except Exception:  # noqa: BLE001 - without the management API, the port alone tells
         return None
 
@@ -86,16 +82,20 @@ def _listeners() -> list[dict] | None:
 def expect_stream_plugin() -> int:
     """The broker's stream plugin is on and its port answers from here; returns the port."""
     port, host = stream_port(), connection.settings().amqp.host
-    listeners = _listeners()
-    if listeners is not None:
-        ports = sorted({item["port"] for item in listeners if item.get("protocol") in ("stream", "stream/ssl")})
-        expect(ports, f"the stream plugin is off on this broker, so nothing listens for the stream protocol: "
-                      f"run `{ENABLE}` on the broker's machine (in Docker: `docker compose exec rabbitmq {ENABLE}`)"
-                      ", or ask the instructor, then run this cell again")
+    found = _listener(port)
+    if found is not None:
+        on, ports = found
+        expect(on, f"the stream plugin is off on this broker, so nothing listens for the stream protocol: "
+                   f"run `{ENABLE}` on the broker's machine (in Docker: `docker compose exec rabbitmq {ENABLE}`)"
+                   ", or ask the instructor, then run this cell again")
         where = "RABBITMQ_STREAM_PORT" if os.environ.get("RABBITMQ_STREAM_PORT") else "the default port"
-        expect(port in ports or host not in ("localhost", "127.0.0.1", "::1"),
-               f"the broker listens for streams on port {ports[0]}, but this notebook uses {port} ({where}): "
-               f"set RABBITMQ_STREAM_PORT={ports[0]} before starting JupyterLab")
+        local = host in ("localhost", "127.0.0.1", "::1")
+        expect(ports or not local,  # a broker without metrics does not say which port it is
+               f"the broker listens for streams, but not on port {port}, which this notebook uses ({where}): "
+               "set RABBITMQ_STREAM_PORT to its stream port before starting JupyterLab (ask the instructor)")
+        expect(port in ports or not local,
+               f"the broker listens for streams on port {ports[0] if ports else '?'}, but this notebook uses "
+               f"{port} ({where}): set RABBITMQ_STREAM_PORT={ports[0] if ports else '?'} before starting JupyterLab")
     try:
         socket.create_connection((host, port), timeout=3).close()
     except OSError as exc:

@@ -15,9 +15,14 @@ def test_the_stream_plugin_check_finds_the_port_the_broker_listens_on(vhost, mon
 
 
 def test_a_notebook_pointed_at_another_stream_port_is_told_the_right_one(vhost, monkeypatch):
-    right = int(os.environ.get("RABBITMQ_STREAM_PORT") or 5552)
-    monkeypatch.setenv("RABBITMQ_STREAM_PORT", str(free_port()))
-    with pytest.raises(lab.CheckFailed, match=f"listens for streams on port {right}.*RABBITMQ_STREAM_PORT={right}"):
+    """The right port where the management API lists the listeners; where it lists none (a broker
+    that collects no metrics), that the notebook's port is not the one."""
+    right, wrong = int(os.environ.get("RABBITMQ_STREAM_PORT") or 5552), free_port()
+    monkeypatch.setenv("RABBITMQ_STREAM_PORT", str(wrong))
+    listed = lab.management().overview().get("listeners") is not None
+    told = (f"listens for streams on port {right}.*RABBITMQ_STREAM_PORT={right}" if listed else
+            f"listens for streams, but not on port {wrong}.*set RABBITMQ_STREAM_PORT")
+    with pytest.raises(lab.CheckFailed, match=told):
         lab.streams.expect_stream_plugin()
 
 

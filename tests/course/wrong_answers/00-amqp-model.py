@@ -12,10 +12,18 @@ from tests.course.autograding import WrongAnswer
 mistake = partial(autograding.mistake, "00-amqp-model")
 
 
+def _count_the_wrong_thing() -> dict[str, str]:
+    """The same mistake on a broker whose API keeps counts (the API's field) and on one that keeps
+    none (the passive declare's): the cell reads a count that is not the messages waiting."""
+    cells = mistake("count", 'backlog_info["messages"]', 'backlog_info["messages_unacknowledged"]')
+    assert ".method.message_count" in cells["count"]
+    return {"count": cells["count"].replace(".method.message_count", ".method.consumer_count")}
+
+
 WRONG_ANSWERS = [
     WrongAnswer(
-        name="reads messages_unacknowledged, which is 0, instead of the messages waiting",
-        cells=mistake("count", 'backlog_info["messages"]', 'backlog_info["messages_unacknowledged"]'),
+        name="counts what does not wait: messages_unacknowledged (0), or the consumers over AMQP",
+        cells=_count_the_wrong_thing(),
         fails=frozenset({"check-count"}),
     ),
     WrongAnswer(
