@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from grader import broker, course, doctor, paths, serve, stack
 from grader.classroom import provision
+from grader.classroom.room import SPAWNER_ENVIRONMENT, SPAWNERS
 from grader.classroom.roster import INSTRUCTOR
 from grader.errors import WorkshopError
 from grader.live import dealer, fairness
@@ -123,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--room", type=Path, metavar="ACCOUNTS_CSV",
                     help="a room with accounts: JupyterHub on --port, where everyone in this accounts.csv of "
                          "`workshop provision` logs in to a JupyterLab of their own (its folder holds the room)")
+    up.add_argument("--spawner", choices=SPAWNERS, default=os.environ.get(SPAWNER_ENVIRONMENT) or "local",
+                    help="with --room: each JupyterLab a local process, or a Docker container of its own "
+                         f"(the compose stack's hub) (env {SPAWNER_ENVIRONMENT}, default local)")
 
     serve = commands.add_parser("serve", help="the live service: grader, task dealer and leaderboard page")
     _live_flags(serve)
@@ -252,6 +256,9 @@ def run_up(args: argparse.Namespace) -> int:
     for name, variable in JOIN_ENVIRONMENT.items():
         if getattr(args, name):
             os.environ[variable] = str(getattr(args, name))
+    if args.spawner != "local" and args.room is None:
+        raise WorkshopError(f"--spawner {args.spawner} is for a room: add --room ACCOUNTS_CSV")
+    os.environ[SPAWNER_ENVIRONMENT] = args.spawner  # what grader.classroom.hub.prepare reads
     return stack.up(_settings(args), workspace=args.workspace, port=args.port, ip=args.ip, token=args.token,
                     leaderboard_port=args.leaderboard_port, store=args.store, keep_open=args.keep_open,
                     room=args.room)

@@ -196,7 +196,8 @@ def _start_room(settings: Settings, accounts_csv: Path, *, ip: str, port: int, e
     env.setdefault("WORKSHOP_JOIN_URL", room.url)  # the leaderboard shows students where to log in
     students = sum(account.role == "student" for account in room.accounts)
     env.setdefault("WORKSHOP_CLASS_SIZE", str(students))  # ... in large until the whole class is there
-    safety = "a system user each" if room.isolated else "NOT isolated from each other: run as root for that"
+    safety = ("a container each" if room.spawner == "docker" else "a system user each" if room.isolated
+              else "NOT isolated from each other: run as root for that")
     print(f"Room:        {room.url}  (JupyterHub: {students} students log in with their cards; {safety})",
           flush=True)
     return hub.start(room, env)

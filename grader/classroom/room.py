@@ -2,7 +2,8 @@
 
 `workshop up --room` writes it (`<room>/hub/room.json`, readable by the hub's user only: it holds
 every account's password, for their RABBITMQ_URL); the authenticator, the spawner and the hub's
-configuration read it back. Nothing else is the room's identity: the accounts come from
+configuration read it back (`Room.containers` says whether the servers are local processes or a
+container each). Nothing else is the room's identity: the accounts come from
 `workshop provision`'s accounts.csv, the passwords are checked by the broker.
 """
 
@@ -11,13 +12,43 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
 from grader.classroom.provision import Account, write_private
 
 DEFAULT_COURSE_ID = "rabbitmq-workshop"
+SPAWNERS = ("local", "docker")
+SPAWNER_ENVIRONMENT = "WORKSHOP_SPAWNER"  # `workshop up --room --spawner`: local processes, or a container each
+
+
+@dataclass(frozen=True)
+class Containers:
+    """Where a room of one container per student (grader/classroom/containers.py) finds Docker's
+    things. Every default is the name docker-compose.yml gives; each has its environment variable."""
+
+    image: str = "rabbitmq-workshop:latest"  # every server's image: the project's
+    network: str = "rabbitmq-workshop"  # the Docker network of the hub, the broker and the servers
+    hub_host: str = "hub"  # the hub's name on that network, for the servers to reach its API
+    course: str = "rabbitmq-workshop-course"  # the instructor's course/: a Docker volume, or a host folder
+    outbound: str = "rabbitmq-workshop-outbound"  # the released lessons: a Docker volume (or a host folder)
+    outbound_dir: Path = Path("/srv/nbgrader/outbound")  # where the hub sees `outbound`, to release into it
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Containers:
+        environ = os.environ if environ is None else environ
+        given = {field.name: environ.get(CONTAINER_ENVIRONMENT[field.name]) for field in fields(cls)}
+        values = {name: value for name, value in given.items() if value}
+        if "outbound_dir" in values:
+            values["outbound_dir"] = Path(values["outbound_dir"])
+        return cls(**values)
+
+
+CONTAINER_ENVIRONMENT = {"image": "WORKSHOP_IMAGE", "network": "WORKSHOP_NETWORK", "hub_host": "WORKSHOP_HUB_HOST",
+                         "course": "WORKSHOP_COURSE_VOLUME", "outbound": "WORKSHOP_OUTBOUND_VOLUME",
+                         "outbound_dir": "WORKSHOP_OUTBOUND_DIR"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +61,7 @@ class Room:
     management_url: str  # the management API without credentials (students use their own)
     workshop: str
     isolated: bool  # True: every student is a system user of their own (the hub runs as root)
-    home_base: Path  # where the students' homes are
+    home_base: Path  # where the students' homes are (local servers; in containers each home is a volume)
     proxy: str  # configurable-http-proxy's executable
     python: str  # the interpreter of every single-user server (see interpreter.py)
     ip: str = "127.0.0.1"
@@ -38,6 +69,11 @@ class Room:
     hub_port: int = 8081  # the hub's own API, on 127.0.0.1
     proxy_api_port: int = 8001  # the proxy's API, on 127.0.0.1
     course_id: str = DEFAULT_COURSE_ID
+    containers: Containers | None = None  # None: local processes (spawner.py); else a container each
+
+    @property
+    def spawner(self) -> str:
+        return "local" if self.containers is None else "docker"
 
     # -- where --------------------------------------------------------------------------------
 
@@ -97,6 +133,9 @@ def _load(path: str) -> Room:
     for name in ("root", "course", "notebooks", "home_base"):
         data[name] = Path(data[name])
     data["references"] = {name: Path(where) for name, where in data["references"].items()}
+    if data.get("containers"):
+        containers = data["containers"]
+        data["containers"] = Containers(**{**containers, "outbound_dir": Path(containers["outbound_dir"])})
     return Room(**data)
 
 

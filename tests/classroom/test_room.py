@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
 import sys
@@ -21,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from grader import paths
-from grader.classroom import hub, provision, users
+from grader.classroom import hub, users
 from grader.classroom.users import system_name
-from grader.settings import Settings
 from tests.classroom.hubclient import Visitor
+from tests.classroom.rooms import provisioned
 from tests.net import free_port, wait_for_http
 
 LESSON = "01-hello-world"
@@ -45,14 +44,8 @@ def test_system_names_are_valid_and_never_the_same_for_two_broker_users():
 @pytest.fixture
 def accounts(vhost, tmp_path):
     """Two students and an instructor from `workshop provision`, on this test's live vhost; torn down after."""
-    tag = secrets.token_hex(3)
-    settings = Settings(rabbitmq_url=vhost.url, management_url=vhost.management_url, workshop=f"room-{tag}")
-    roster = tmp_path / "roster.csv"
-    roster.write_text(f"name\nAda Lovelace {tag}\n李雷 {tag}\n", encoding="utf-8")
-    out = tmp_path / "accounts"
-    report = provision.provision(settings, roster, out, instructor=f"teacher-{tag}")
-    yield settings, report.accounts
-    provision.teardown(settings, out)
+    with provisioned(vhost, tmp_path, "room", ["Ada Lovelace", "李雷"]) as made:
+        yield made
 
 
 @pytest.fixture
