@@ -5,6 +5,7 @@ import json
 import time
 
 import pika
+import pytest
 
 from grader import names
 from grader.lab import wait_until
@@ -12,7 +13,7 @@ from grader.live.checks import fibonacci
 from grader.live.dealer import deal
 from grader.live.queues import intake_arguments
 from grader.live.standings import leaderboard
-from tests.live.fixtures import WORKSHOP, start_grader, stop_grader, wait_for_consumers
+from tests.live.fixtures import WORKSHOP, named_connections, start_grader, stop_grader, wait_for_consumers
 
 
 def points(store) -> dict[str, int]:
@@ -119,6 +120,7 @@ def test_a_backlog_in_one_students_answers_queue_waits_behind_another_students_a
         stop_grader(grader, thread)
 
 
+@pytest.mark.management_stats
 def test_an_answers_queue_a_student_holds_exclusively_stops_nobody_else(settings, store, make_student, vhost):
     """The broker refuses everyone else a queue one connection holds exclusively (405): the grader
     then leaves that student's answers queue out and grades everyone else, at start and after,
@@ -143,5 +145,4 @@ def test_an_answers_queue_a_student_holds_exclusively_stops_nobody_else(settings
 
 
 def grader_connections(vhost) -> set[str]:
-    return {c["name"] for c in vhost.api.connections(vhost.name)
-            if c.get("client_properties", {}).get("connection_name") == "workshop-grader"}
+    return {c["name"] for c in named_connections(vhost, "workshop-grader")}

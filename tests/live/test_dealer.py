@@ -12,7 +12,7 @@ from sqlalchemy import select
 from grader.live import dealer
 from grader.live.dealer import Dealer, deal
 from grader.live.tables import tasks
-from tests.live.fixtures import WORKSHOP
+from tests.live.fixtures import WORKSHOP, named_connections
 
 NAMES = ["Ada Lovelace", "Bob", "Chiara"]
 
@@ -71,6 +71,7 @@ def test_a_dealer_killed_between_recording_and_publishing_leaves_nobody_without_
     assert all(published is not None for by_n in recorded(store).values() for published in by_n.values())
 
 
+@pytest.mark.management_stats
 def test_workshop_deal_that_loses_its_connection_says_so_in_one_line_and_the_next_deal_finishes(
         settings, store, tmp_path, vhost, make_student):
     many = [f"Student {i}" for i in range(300)]
@@ -81,8 +82,7 @@ def test_workshop_deal_that_loses_its_connection_says_so_in_one_line_and_the_nex
         deadline = time.monotonic() + 30
         while True:  # close the dealer's connection as soon as it shows, mid-deal (18,000 confirmed publishes)
             assert command.poll() is None, "the deal finished before its connection could be closed"
-            mine = [c for c in vhost.api.connections(vhost.name)
-                    if c.get("client_properties", {}).get("connection_name") == "workshop-dealer"]
+            mine = named_connections(vhost, "workshop-dealer")
             if mine:
                 vhost.api.close_connection(mine[0]["name"])
                 break

@@ -3,13 +3,16 @@
 import logging
 import time
 
+import pytest
+
+from grader import lab
 from grader.lab import wait_until
 from grader.live.checks import fibonacci
 from grader.live.consumer import Grader
 from grader.live.dealer import deal
 from grader.live.standings import leaderboard
 from grader.live.store import count_verdicts
-from tests.live.fixtures import start_grader, stop_grader
+from tests.live.fixtures import named_connections, start_grader, stop_grader
 
 
 class Killed(Exception):
@@ -45,14 +48,14 @@ def test_a_grader_killed_after_the_commit_but_before_the_ack_never_scores_twice(
         stop_grader(survivor, thread)
 
 
+@pytest.mark.management_stats
 def test_the_grader_reconnects_when_its_connection_is_closed(grader, store, student, vhost, caplog):
     caplog.set_level(logging.INFO, logger="grader")
     assert student.register()["points"] == 1
 
     deadline = time.monotonic() + 20
     while True:
-        mine = [c for c in vhost.api.connections(vhost.name)
-                if c.get("client_properties", {}).get("connection_name") == "workshop-grader"]
+        mine = named_connections(vhost, "workshop-grader")
         if mine:
             break
         assert time.monotonic() < deadline, "the grader's connection never showed up in the management API"
@@ -69,6 +72,6 @@ def test_the_grader_reconnects_when_its_connection_is_closed(grader, store, stud
 def test_the_grader_declares_its_queue_again_when_someone_deletes_it(grader, store, student, vhost):
     assert student.register()["points"] == 1
     student.channel.queue_delete("name")  # the broker cancels the grader's consumer
-    wait_until(lambda: (vhost.api.queue(vhost.name, "name") or {}).get("consumers", 0) >= 1, timeout=20,
-               what="the grader declaring and consuming `name` again")
+    wait_until(lambda: (lab.queue_state("name") or lab.QueueState("name", 0, 0)).consumers >= 1, timeout=20,
+               what="the grader declaring and consuming `name` again")  # counted over AMQP
     assert student.register("Grace Hopper")["points"] == 1
