@@ -138,7 +138,9 @@ def test_the_rooms_grader_believes_the_accounts_and_has_no_docker_socket(compose
     assert command[command.index("--accounts") + 1] == "/room/accounts.csv"
     assert "./room:/room:ro" in grader["volumes"] and "8000:8000" in grader["ports"]
     assert not [volume for volume in grader["volumes"] if "docker.sock" in volume]
-    assert grader["volumes"][0] == compose["services"]["grader"]["volumes"][0]  # the same scores volume
+    scores, target = grader["volumes"][0].split(":")
+    assert scores in compose["volumes"] and target == "/data"
+    assert grader["volumes"][0] != compose["services"]["grader"]["volumes"][0], "a room's scores are its own"
 
 
 def test_the_image_has_the_proxy_a_student_user_and_a_course_only_root_reads():

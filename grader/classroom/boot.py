@@ -88,8 +88,7 @@ def prepare(role: str, course_id: str, layout: Layout = LAYOUT, *, student: str 
         layout.exchange.chmod(0o1777)  # nbgrader's list and submit want the exchange's root writable
         files = exchange.student_config(layout.exchange, course_id)
     else:
-        me = users.SystemUser.me()
-        who = users.SystemUser(me.name, me.uid, me.gid, layout.course)
+        who = users.SystemUser.me()  # root, with root's own home: .local, .jupyter and caches stay out of the course
         (course / "inbound").mkdir(exist_ok=True)  # what handins.gather fills
         files = exchange.instructor_config(layout.exchange, course_id, layout.course, handins=layout.handins)
     exchange.write_folder(layout.config(role), files)

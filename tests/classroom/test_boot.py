@@ -72,7 +72,8 @@ def test_a_students_notebooks_are_copied_on_the_first_start_and_never_overwritte
 def test_the_instructors_container_configures_formgrader_on_the_course_and_gathering_on_collect(layout):
     layout.course.mkdir(parents=True)
     who = boot.prepare("instructor", "a-course", layout)
-    assert who.home == layout.course and (layout.exchange / "a-course" / "inbound").is_dir()
+    assert who.home == Path(pwd.getpwuid(os.geteuid()).pw_dir) != layout.course  # no dot folders in the course
+    assert (layout.exchange / "a-course" / "inbound").is_dir()
     text = (layout.config("instructor") / "nbgrader_config.py").read_text()
     assert f"c.CourseDirectory.root = {str(layout.course)!r}" in text
     assert "c.ExchangeFactory.collect = 'grader.classroom.handins.GatheringCollect'" in text
