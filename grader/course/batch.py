@@ -33,6 +33,7 @@ CELL_TIMEOUT = 20  # seconds, as course/nbgrader_config.py
 LIMIT = 300.0  # seconds per submission, all cells together
 MEMORY_MB = 2048  # address space of the grading process and of its kernel, each
 NO_WORKER_GRACE = 60.0  # seconds without any consumer on the jobs queue before the batch gives up
+WORKER_CHECK = 5.0  # seconds between two looks at the jobs queue's consumers
 RESTARTS = 3  # per local worker: one that died is started again (its job is redone by whoever takes it)
 
 
@@ -103,7 +104,7 @@ def autograde(settings: Settings, course_dir: Path, assignments: list[str] | Non
                                 process.returncode, _last_line(logs / f"worker-{i}.log"), restarts[i], RESTARTS)
                     local[i] = _start_worker(settings, course_dir, gradebook_url, logs / f"worker-{i}.log")
 
-        rows = _collect(connection, channel, course, batch, work, course_dir, settings, on_row, tend)
+        rows = _collect(connection, channel, course, batch, work, course_dir, on_row, tend)
     finally:
         _end_batch(connection, course, settings, batch, local)
         shutil.rmtree(logs, ignore_errors=True)
@@ -127,10 +128,9 @@ def _last_line(log_file: Path) -> str:
 
 
 def _collect(connection, channel, course: str, batch: str, work: dict[str, jobs.Job], course_dir: Path,
-             settings: Settings, on_row, tend: Callable[[], None]) -> dict[str, Row]:
+             on_row, tend: Callable[[], None]) -> dict[str, Row]:
     rows: dict[str, Row] = {}
     idle_since = None
-    management = Management.from_settings(settings, timeout=10)
     queues = {jobs.results_queue(course): _from_result, jobs.failed_queue(course): _from_dead_letter}
     results = jobs.results_queue(course)
     last_check = time.monotonic()
@@ -152,9 +152,10 @@ def _collect(connection, channel, course: str, batch: str, work: dict[str, jobs.
         connection.process_data_events(time_limit=0.3)
         if len(rows) < len(work):
             tend()
-        if time.monotonic() - last_check > 5:
+        if time.monotonic() - last_check > WORKER_CHECK:
             last_check = time.monotonic()
-            consumers = (management.queue(settings.amqp.vhost, jobs.jobs_queue(course)) or {}).get("consumers", 0)
+            # over AMQP: a broker whose management API keeps no statistics counts no consumers there
+            consumers = channel.queue_declare(jobs.jobs_queue(course), passive=True).method.consumer_count
             idle_since = None if consumers else (idle_since or time.monotonic())
             if idle_since and time.monotonic() - idle_since > NO_WORKER_GRACE:
                 raise CourseError(f"no worker has taken jobs from {jobs.jobs_queue(course)} for {NO_WORKER_GRACE:g} s "

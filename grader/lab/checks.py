@@ -7,11 +7,9 @@ starting with a check mark, so the student sees that the step worked.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import pika
 import pika.exceptions
@@ -83,11 +81,12 @@ def queue_state(name: str) -> QueueState | None:
     definition = queue_definition(name)
     if definition is None:
         return None
-    expect("messages_ready" in definition,
-           f"the queue `{name}` is exclusive to another connection, so only that connection can count it "
-           "over AMQP, and this broker's management API keeps no counts (its metrics collection is off): "
-           "count it on the connection that declared it, channel.queue_declare(queue=..., passive=True)")
-    return QueueState(name, definition["messages_ready"], definition.get("consumers", 0))
+    if "messages_ready" not in definition:  # not counted yet (a few seconds), or never on this broker
+        expect(connection.management().keeps_counts(),
+               f"the queue `{name}` is exclusive to another connection, so only that connection can count it "
+               "over AMQP, and this broker's management API keeps no counts (its metrics collection is off): "
+               "count it on the connection that declared it, channel.queue_declare(queue=..., passive=True)")
+    return QueueState(name, definition.get("messages_ready", 0), definition.get("consumers", 0))
 
 
 def settled_state(name: str, until: Callable[[QueueState], bool], *, timeout: float = 2.0) -> QueueState | None:
@@ -110,17 +109,13 @@ def queue_definition(name: str) -> dict | None:
 
 
 def queue_policy(vhost: str, name: str) -> str | None:
-    """The name of the policy that applies to the queue `name` of `vhost`, or None. The management
-    API says it with the queue's statistics; a broker that collects none leaves it out, and then
-    it is the matching policy of the highest priority, as the broker chooses it."""
-    api = connection.management()
-    if api.keeps_counts():
-        return (api.queue(vhost, name) or {}).get("policy")
-    kind = (api.queue(vhost, name) or {}).get("type", "classic")
-    targets = {"queues", "all", {"classic": "classic_queues", "quorum": "quorum_queues", "stream": "streams"}.get(kind)}
-    matching = [policy for policy in api.get(f"policies/{quote(vhost, safe='')}") or []
-                if policy.get("apply-to") in targets and re.search(policy.get("pattern", ""), name)]
-    return max(matching, key=lambda policy: policy.get("priority", 0))["name"] if matching else None
+    """The name of the policy that applies to the queue `name` of `vhost`, or None, as the broker
+    says: the list of the vhost's queues names it even on a broker that keeps no statistics (the
+    description of one queue then leaves it out)."""
+    for queue in connection.management().queues(vhost):
+        if queue.get("name") == name:
+            return queue.get("policy")
+    return None
 
 
 def expect_queue(

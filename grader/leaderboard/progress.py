@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,7 +45,10 @@ class Grid:
         self.lock = threading.Lock()
         self.cells: dict[str, dict[tuple[str, str], dict]] = {}
         self.exercises: dict[tuple[str, str], int] = {}  # (lesson, exercise) -> the order it was first reported
-        self.version = 0
+        self.version = _now()  # tracks the clock, so a restarted grid never repeats a version an open page saw
+        self.unsaved: dict[tuple[str, str, str], dict] = {}  # cells for the store, written by a thread of their own
+        self.saving = threading.Condition()
+        self.writer: threading.Thread | None = None
         if store is not None:
             self._load()
 
@@ -64,24 +67,46 @@ class Grid:
             else:
                 cell["sentence"] = _clean(sentence, MAX_TEXT)
             cell["at"] = at
-            self.version += 1
+            self.version = max(self.version + 1, _now())
             kept = dict(cell)
-        if self.store is not None:  # outside the lock: the page never waits for the database
-            self._save(user, key, kept)
+        if self.store is not None:  # by the writer: neither the page nor the broker's thread waits for the database
+            with self.saving:
+                self.unsaved[(user, *key)] = kept
+                if self.writer is None:
+                    self.writer = threading.Thread(target=self._write, name="progress grid writer", daemon=True)
+                    self.writer.start()
         return True
 
-    def _save(self, user: str, key: tuple[str, str], cell: dict) -> None:
-        values = {"workshop": self.store.workshop, "broker_user": user, "lesson": key[0], "exercise": key[1], **cell}
-        insert = (postgresql if self.store.postgres else sqlite).insert(table).values(values)
+    def flush(self, timeout: float = 30) -> bool:
+        """Wait until every cell recorded so far is in the store (or the writer gave up on it)."""
+        with self.saving:
+            return self.saving.wait_for(lambda: self.writer is None, timeout=timeout)
+
+    def _write(self) -> None:
+        while True:
+            with self.saving:
+                cells, self.unsaved = self.unsaved, {}
+                if not cells:
+                    self.writer = None
+                    self.saving.notify_all()
+                    return
+            self._save(cells)
+
+    def _save(self, cells: dict[tuple[str, str, str], dict]) -> None:
+        rows = [{"workshop": self.store.workshop, "broker_user": user, "lesson": lesson, "exercise": exercise, **cell}
+                for (user, lesson, exercise), cell in cells.items()]
+        insert = (postgresql if self.store.postgres else sqlite).insert(table)
         statement = insert.on_conflict_do_update(
             index_elements=["workshop", "broker_user", "lesson", "exercise"],
-            set_={name: insert.excluded[name] for name in ("state", "sentence", "at")})
+            set_={"state": case((table.c.state == "passed", "passed"), else_=insert.excluded.state),  # stays a pass
+                  "sentence": insert.excluded.sentence, "at": insert.excluded.at})
         try:
             with self.store.engine.begin() as connection:
-                connection.execute(statement)
-        except SQLAlchemyError as exc:
-            log.warning("the progress grid could not keep a cell in the store (%s); it stays in memory",
-                        str(getattr(exc, "orig", exc)).strip().splitlines()[0])
+                connection.execute(statement, rows)
+        except Exception as exc:  # noqa: BLE001 - the grid is for the eyes; it lives on in memory
+            log.warning("the progress grid could not keep %d cells in the store (%s); they stay in memory",
+                        len(rows), _first_line(exc))
+            time.sleep(1)  # a store that is down is not asked again at once
 
     def _load(self) -> None:
         query = select(table).where(table.c.workshop == self.store.workshop).order_by(table.c.first_at)
@@ -89,8 +114,7 @@ class Grid:
             with self.store.engine.connect() as connection:
                 rows = connection.execute(query).mappings().all()
         except SQLAlchemyError as exc:
-            log.warning("the progress grid could not read the store (%s); it starts empty",
-                        str(getattr(exc, "orig", exc)).strip().splitlines()[0])
+            log.warning("the progress grid could not read the store (%s); it starts empty", _first_line(exc))
             return
         for row in rows[:MAX_STUDENTS * MAX_EXERCISES]:
             if row["broker_user"] not in self.cells and len(self.cells) >= MAX_STUDENTS:
@@ -101,7 +125,6 @@ class Grid:
             self.exercises.setdefault(key, len(self.exercises))
             self.cells.setdefault(row["broker_user"], {})[key] = {
                 name: row[name] for name in ("state", "sentence", "at", "first_at")}
-        self.version = len(rows)
 
     def snapshot(self) -> dict:
         """The grid as the page draws it: exercises by lesson, a row per student by name."""
@@ -119,6 +142,15 @@ class Grid:
             return {"version": self.version,
                     "exercises": [{"lesson": lesson, "exercise": exercise} for lesson, exercise in exercises],
                     "students": sorted(rows, key=lambda row: (row["name"].casefold(), row["user"]))}
+
+
+def _now() -> int:
+    return time.time_ns() // 1000  # microseconds: no grid records one change per microsecond
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _clean(text: str, limit: int) -> str:

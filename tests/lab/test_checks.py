@@ -116,3 +116,31 @@ def test_take_stops_after_its_timeout_with_what_it_found(vhost):
     connection.close()
     assert [message.body for message in taken] == [b"one"]
     assert 0.5 <= elapsed < 5  # it waited for the second one, then gave up
+
+
+def test_another_connections_exclusive_queue_is_counted_by_the_api_or_said_to_be_uncountable(vhost, channel):
+    """A passive declare of another connection's exclusive queue is refused (405); the count then
+    comes from the management API, a few seconds late, and where the API keeps no counts at all
+    the check says so rather than report 0."""
+    inbox = channel.queue_declare("", exclusive=True).method.queue
+    for _ in range(3):
+        channel.basic_publish("", inbox, b"x")
+    if lab.management().keeps_counts():
+        state = lab.settled_state(inbox, lambda state: state.messages == 3, timeout=15)
+        assert state is not None and state.messages == 3
+    else:
+        with pytest.raises(lab.CheckFailed, match="exclusive to another connection.*keeps no counts"):
+            lab.queue_state(inbox)
+
+
+def test_queue_policy_names_the_policy_the_broker_applies_and_none_elsewhere(vhost, channel):
+    channel.queue_declare("reports", durable=True)
+    channel.queue_declare("secrets", durable=True)
+    vhost.api.request("PUT", f"policies/{vhost.name}/reports-limit", json={
+        "pattern": "^reports$", "definition": {"max-length": 2}, "apply-to": "queues"}).raise_for_status()
+    vhost.api.request("PUT", f"policies/{vhost.name}/second", json={
+        "pattern": "^rep", "definition": {"max-length": 5}, "apply-to": "queues", "priority": -1}).raise_for_status()
+    lab.wait_until(lambda: lab.queue_policy(vhost.name, "reports"), timeout=15, what="the policy on `reports`")
+    assert lab.queue_policy(vhost.name, "reports") == "reports-limit", "the higher priority wins"
+    assert lab.queue_policy(vhost.name, "secrets") is None
+    assert lab.queue_policy(vhost.name, "ghost") is None, "no queue, no policy"

@@ -83,6 +83,7 @@ def test_a_grid_kept_in_the_store_comes_back_as_it_was_after_a_restart(store_url
         first = progress.Grid(store=store)
         for at, (user, lesson, exercise, passed, sentence) in enumerate(reports):
             first.record(user, lesson, exercise, passed, sentence, at=float(at))
+        assert first.flush(), "the grid's writer did not finish within 30 s"
         again = progress.Grid(store=Store(store_url, workshop))
         assert again.snapshot()["exercises"] == first.snapshot()["exercises"]
         assert again.snapshot()["students"] == first.snapshot()["students"]
@@ -95,13 +96,39 @@ def test_a_grid_kept_in_the_store_comes_back_as_it_was_after_a_restart(store_url
             store.close()
 
 
+def test_a_pass_in_the_store_stays_a_pass_when_a_grid_that_never_saw_it_reports_a_failure(tmp_path):
+    """Two `serve`s on one store (or one whose first read failed): the second grid knows nothing of
+    Ada's pass and records her failure; the store keeps the pass, with the new sentence."""
+    url = f"sqlite:///{tmp_path / 'grid.sqlite'}"
+    first = progress.Grid(store=Store(url, WORKSHOP))
+    second = progress.Grid(store=Store(url, WORKSHOP))  # started before the pass was recorded
+    first.record("ada", "01", "check-a", True, "ok", at=1)
+    assert first.flush()
+    second.record("ada", "01", "check-a", False, "no queue", at=2)
+    assert second.flush()
+    [cell] = progress.Grid(store=Store(url, WORKSHOP)).snapshot()["students"][0]["cells"]
+    assert (cell["state"], cell["sentence"]) == ("passed", "no queue")
+
+
+def test_a_restarted_grid_counts_its_versions_on_from_above_the_old_ones(tmp_path):
+    """An open page redraws when the version changes: after a restart it must not repeat one."""
+    url = f"sqlite:///{tmp_path / 'grid.sqlite'}"
+    first = progress.Grid(store=Store(url, WORKSHOP))
+    for at in range(50):
+        first.record("ada", "01", f"check-{at}", True, "ok", at=at)
+    assert first.flush()
+    assert progress.Grid(store=Store(url, WORKSHOP)).version > first.version
+
+
 def test_a_store_that_fails_costs_the_grid_nothing_but_its_memory_of_a_restart(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'grid.sqlite'}", WORKSHOP)
     grid = progress.Grid(store=store)
     grid.record("ada", "01", "check-a", True, "ok", at=1)
+    assert grid.flush()
     with store.engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE progress")  # the store breaks under the grid
     grid.record("ada", "01", "check-b", False, "not yet", at=2)
+    assert grid.flush(), "a failing store does not hold the writer up"
     assert [c["state"] for c in grid.snapshot()["students"][0]["cells"]] == ["passed", "failing"]
     assert progress.Grid(store=store).snapshot()["students"] == [], "a grid that cannot read the store starts empty"
 
@@ -236,6 +263,7 @@ def test_a_restarted_service_shows_the_grid_where_it_was(service, ada, settings,
     reporting.report(url, WORKSHOP, lesson="01-hello-world", exercise="check-declare", passed=False, sentence="no queue")
     wait_until(lambda: grid_of(service)["students"], timeout=10, what="Ada's report in the first service's grid")
     before = grid_of(service)
+    assert service.service.grid.flush()
     # what a `workshop serve` started again on the same store sees (the first one may run on)
     again = Service(settings, service.service.store.url, instructor_token=TOKEN, deal_on_register=0, grade=False)
     assert again.grid.snapshot()["students"] == before["students"]
