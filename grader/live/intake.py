@@ -18,7 +18,7 @@ from grader.live.envelope import Delivery, from_pika
 
 log = logging.getLogger(__name__)
 
-PREFETCH = 600  # unacked messages of `name` and of `W.results` the broker may send ahead: a batch, and the next
+PREFETCH = 1100  # unacked messages of `name` and of `W.results` the broker may send ahead: two batches and some
 STUDENT_PREFETCH = 50  # ... and of each student's answers queue: what one student's backlog may put before others
 RETRY = 60.0  # seconds before an answers queue the broker refused is tried again
 
