@@ -258,10 +258,9 @@ def run_up(args: argparse.Namespace) -> int:
             os.environ[variable] = str(getattr(args, name))
     if args.spawner != "local" and args.room is None:
         raise WorkshopError(f"--spawner {args.spawner} is for a room: add --room ACCOUNTS_CSV")
-    os.environ[SPAWNER_ENVIRONMENT] = args.spawner  # what grader.classroom.hub.prepare reads
     return stack.up(_settings(args), workspace=args.workspace, port=args.port, ip=args.ip, token=args.token,
                     leaderboard_port=args.leaderboard_port, store=args.store, keep_open=args.keep_open,
-                    room=args.room)
+                    room=args.room, spawner=args.spawner)
 
 
 def run_release(args: argparse.Namespace) -> int:

@@ -7,3 +7,5 @@ COURSE = REPO / "course"
 NOTEBOOKS = REPO / "notebooks"
 SOLUTIONS = REPO / "solutions"
 DOCS = REPO / "docs"
+# What the lessons point to, copied beside a student's notebooks: {folder or file there: source}
+REFERENCES = {"solutions": SOLUTIONS, "docs": DOCS / "protocol.md"}

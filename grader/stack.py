@@ -87,13 +87,11 @@ def jupyter_token(workspace: Path, given: str | None = None) -> tuple[str, Path 
 
 
 def prepare_workspace(workspace: Path, notebooks: Path = paths.NOTEBOOKS, *,
-                      references: dict[str, Path] | None = None) -> list[Path]:
+                      references: dict[str, Path] = paths.REFERENCES) -> list[Path]:
     """Copy the released notebooks into `workspace`, and what the lessons point to (the reference
     scripts into `solutions/`, the classroom protocol into `docs/`), so that JupyterLab, whose
     root is the workspace, can open them. Files already there are the students' work and are
     never overwritten. Returns the files copied."""
-    if references is None:
-        references = {"solutions": paths.SOLUTIONS, "docs": paths.DOCS / "protocol.md"}
     copied = _copy_new(notebooks, workspace)
     for name, source in references.items():
         copied += _copy_new(source, workspace / name)
@@ -142,11 +140,12 @@ def serve_command(settings: Settings, *, port: int, ip: str, store: str, keep_op
 
 def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.0.0.1",
        token: str | None = None, leaderboard_port: int | None = 8000, store: str = DEFAULT_STORE,
-       keep_open: int = KEEP_OPEN, room: Path | None = None) -> int:
+       keep_open: int = KEEP_OPEN, room: Path | None = None, spawner: str = "local") -> int:
     """Run the workshop until interrupted; returns the exit status. Without `leaderboard_port`,
     JupyterLab only (the live grader runs elsewhere). `keep_open`: unsolved tasks the live
     service keeps every student supplied with (0: only those dealt when they register). `room`:
-    an accounts.csv of `workshop provision`; then JupyterHub serves `port` instead of JupyterLab."""
+    an accounts.csv of `workshop provision`; then JupyterHub serves `port` instead of JupyterLab, its
+    servers local processes or (`spawner="docker"`) a container each."""
     check_ports(ip, port, leaderboard_port)
     try:
         doctor.check(settings)
@@ -159,7 +158,7 @@ def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.
     env[ENVIRONMENT["management_url"]] = settings.management_url
     host = "localhost" if ip in ("0.0.0.0", "127.0.0.1") else ip
     if room is not None:
-        children = [_start_room(settings, room, ip=ip, port=port, env=env, store=store)]
+        children = [_start_room(settings, room, ip=ip, port=port, env=env, store=store, spawner=spawner)]
     else:
         workspace = workspace.resolve()
         copied = prepare_workspace(workspace)
@@ -188,10 +187,11 @@ def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.
 
 
 def _start_room(settings: Settings, accounts_csv: Path, *, ip: str, port: int, env: dict[str, str],
-                store: str) -> subprocess.Popen:
+                store: str, spawner: str) -> subprocess.Popen:
     """The room's JupyterHub on `ip`:`port`, for the accounts of `accounts_csv` (its folder holds the room)."""
     room_dir = accounts_csv if accounts_csv.is_dir() else accounts_csv.parent
-    room = hub.prepare(settings, provision.read_accounts(accounts_csv), room_dir=room_dir, ip=ip, port=port)
+    room = hub.prepare(settings, provision.read_accounts(accounts_csv), room_dir=room_dir, ip=ip, port=port,
+                       spawner=spawner)
     hub.private_store(store)
     env.setdefault("WORKSHOP_JOIN_URL", room.url)  # the leaderboard shows students where to log in
     students = sum(account.role == "student" for account in room.accounts)

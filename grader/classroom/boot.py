@@ -29,7 +29,6 @@ from grader.classroom.room import course_id as read_course_id
 from grader.classroom.servers import copy_notebooks
 
 STUDENT = "student"  # the image's unprivileged user (the Dockerfile makes it)
-REFERENCES = {"solutions": paths.SOLUTIONS, "docs": paths.DOCS / "protocol.md"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def prepare(role: str, course_id: str, layout: Layout = LAYOUT, *, student: str 
 
 def first_start(role: str, layout: Layout = LAYOUT) -> list[Path]:
     """As the server's user: a student's notebooks into their home, the first time."""
-    return copy_notebooks(layout.home, paths.NOTEBOOKS, REFERENCES) if role == "student" else []
+    return copy_notebooks(layout.home, paths.NOTEBOOKS, paths.REFERENCES) if role == "student" else []
 
 
 def main(argv: list[str] | None = None) -> None:

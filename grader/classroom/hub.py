@@ -69,12 +69,11 @@ def free_port() -> int:
 def prepare(settings: Settings, accounts: list[Account], *, room_dir: Path, ip: str = "127.0.0.1",
             port: int = 8888, course: Path = paths.COURSE, notebooks: Path = paths.NOTEBOOKS,
             home_base: Path | None = None, hub_port: int | None = None, proxy_api_port: int | None = None,
-            spawner: str | None = None, containers: Containers | None = None) -> Room:
+            spawner: str = "local", containers: Containers | None = None) -> Room:
     """Lay the room out for `accounts` (see the module's docstring) and return it, saved.
 
-    `spawner`: "local" or "docker" (default: WORKSHOP_SPAWNER, else local); `containers`: the
-    Docker names of a "docker" room (default: from the environment, see `Containers`)."""
-    spawner = spawner or os.environ.get(SPAWNER_ENVIRONMENT) or "local"
+    `spawner`: "local" or "docker"; `containers`: the Docker names of a "docker" room (default:
+    from the environment, see `Containers`)."""
     if spawner not in SPAWNERS:
         raise RoomError(f"there is no spawner {spawner!r}: choose one of {', '.join(SPAWNERS)} "
                         f"(--spawner, env {SPAWNER_ENVIRONMENT})")
@@ -104,7 +103,7 @@ def prepare(settings: Settings, accounts: list[Account], *, room_dir: Path, ip: 
     if not any(account.role == "instructor" for account in accounts):
         log.warning("no instructor in the accounts: no one gets formgrader (run `workshop provision` again)")
     room = Room(root=root, accounts=tuple(accounts), course=course.resolve(), notebooks=notebooks.resolve(),
-                references={"solutions": paths.SOLUTIONS, "docs": paths.DOCS / "protocol.md"},
+                references=paths.REFERENCES,
                 management_url=settings.management_base, workshop=settings.workshop, isolated=isolated,
                 home_base=home_base, proxy=proxy, python=python, ip=ip, port=port,
                 hub_port=hub_port or (HUB_PORT if containers else free_port()),

@@ -56,11 +56,9 @@ class Grid:
         """One check's outcome; a pass stays a pass (a later failure is kept as its sentence only)."""
         key, user = (_clean(lesson, MAX_KEY), _clean(exercise, MAX_KEY)), _clean(user, MAX_KEY)
         with self.lock:
-            if user not in self.cells and len(self.cells) >= MAX_STUDENTS or \
-                    key not in self.exercises and len(self.exercises) >= MAX_EXERCISES:
+            row = self._admit(user, key)
+            if row is None:
                 return False
-            self.exercises.setdefault(key, len(self.exercises))
-            row = self.cells.setdefault(user, {})
             cell = row.setdefault(key, {"state": "failing", "sentence": "", "at": at, "first_at": at})
             if passed:
                 cell["state"] = "passed"
@@ -116,15 +114,19 @@ class Grid:
         except SQLAlchemyError as exc:
             log.warning("the progress grid could not read the store (%s); it starts empty", _first_line(exc))
             return
-        for row in rows[:MAX_STUDENTS * MAX_EXERCISES]:
-            if row["broker_user"] not in self.cells and len(self.cells) >= MAX_STUDENTS:
-                continue
-            key = (row["lesson"], row["exercise"])
-            if key not in self.exercises and len(self.exercises) >= MAX_EXERCISES:
-                continue
-            self.exercises.setdefault(key, len(self.exercises))
-            self.cells.setdefault(row["broker_user"], {})[key] = {
-                name: row[name] for name in ("state", "sentence", "at", "first_at")}
+        for stored in rows:
+            key = (stored["lesson"], stored["exercise"])
+            row = self._admit(stored["broker_user"], key)
+            if row is not None:
+                row[key] = {name: stored[name] for name in ("state", "sentence", "at", "first_at")}
+
+    def _admit(self, user: str, key: tuple[str, str]) -> dict | None:
+        """The row of `user`, with `key` a column of the grid; None when either would be one too many."""
+        if user not in self.cells and len(self.cells) >= MAX_STUDENTS or \
+                key not in self.exercises and len(self.exercises) >= MAX_EXERCISES:
+            return None
+        self.exercises.setdefault(key, len(self.exercises))
+        return self.cells.setdefault(user, {})
 
     def snapshot(self) -> dict:
         """The grid as the page draws it: exercises by lesson, a row per student by name."""
