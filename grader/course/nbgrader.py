@@ -16,6 +16,7 @@ from pathlib import Path
 
 from traitlets.config import Config, PyFileConfigLoader
 
+from grader.course import kernels
 from grader.errors import CourseError
 from grader.paths import COURSE
 
@@ -36,7 +37,7 @@ def load_config(course_dir: Path, root: Path) -> Config:
     exchange.mkdir(parents=True, exist_ok=True)
     config.Exchange.root = str(exchange)
     config.NbGraderAPI.log_level = "WARN"
-    return config
+    return kernels.configure(config, root)  # no TCP port race with kernels and connections beside it
 
 
 def nbgrader_api(course_dir: Path, root: Path):
@@ -79,10 +80,16 @@ def _empty_gradebook() -> Path:
     return path
 
 
+def failure_text(result: dict) -> str:
+    """What nbgrader said about a failed operation: its log (which names the cell that timed out
+    or the kernel that died) and then the traceback (which only says that something failed)."""
+    return "\n".join(part for part in (result.get("log"), result.get("error")) if part) or "nbgrader said nothing"
+
+
 def generate(api, assignment: str) -> None:
     result = api.generate_assignment(assignment)
     if not result["success"]:
-        raise CourseError(f"nbgrader could not generate {assignment}:\n{result.get('error') or result['log']}")
+        raise CourseError(f"nbgrader could not generate {assignment}:\n{failure_text(result)}")
 
 
 def autograde(root: Path, assignment: str, student: str, course_dir: Path = COURSE,
@@ -98,8 +105,7 @@ def autograde(root: Path, assignment: str, student: str, course_dir: Path = COUR
         api.config.Execute.timeout = cell_timeout
     result = api.autograde(assignment, student)
     if not result["success"]:
-        raise CourseError(f"nbgrader could not autograde {assignment} for {student}:\n"
-                          f"{result.get('error') or result['log']}")
+        raise CourseError(f"nbgrader could not autograde {assignment} for {student}:\n{failure_text(result)}")
     scores: dict[str, float] = {}
     with api.gradebook as gradebook:
         submission = gradebook.find_submission(assignment, student)

@@ -184,10 +184,11 @@ GRADING_WORKERS = int(os.environ.get("WORKSHOP_TEST_GRADING_WORKERS") or 5)
 
 
 def grade_many(jobs: list[tuple[Path, str, dict, dict[str, str]]], *, cell_timeout: int | None = None,
-               workers: int = GRADING_WORKERS) -> list[dict[str, Graded]]:
+               workers: int = GRADING_WORKERS) -> list[dict[str, Graded] | Exception]:
     """`grade(root, assignment, submissions)` for each job (root, assignment, submissions, env),
     `workers` at a time, each in a fresh process of its own whose environment has `env` (the job's own
-    RABBITMQ_URL: two lessons graded side by side must never share a vhost). Results in job order.
+    RABBITMQ_URL: two lessons graded side by side must never share a vhost). Results in job order;
+    a job that failed (nbgrader gave up on a submission) gives its exception in its place.
     Most of a notebook's time is spent waiting on the broker and on timeouts (the CPUs are idle
     two thirds of the time with two at a time on two CPUs), so five at a time; the jobs with the
     most submissions start first, so that no long one is left running alone at the end."""
@@ -197,17 +198,18 @@ def grade_many(jobs: list[tuple[Path, str, dict, dict[str, str]]], *, cell_timeo
         order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][2]))
         futures = {i: pool.submit(_grade_with_env, jobs[i][3], jobs[i][0], jobs[i][1], jobs[i][2], cell_timeout)
                    for i in order}
-        return [futures[i].result() for i in range(len(jobs))]
+        return [futures[i].exception() or futures[i].result() for i in range(len(jobs))]
 
 
 CHUNK = 10  # submissions at most per nbgrader run in grade_in_vhosts: no long job left running alone at the end
 
 
 def grade_in_vhosts(broker, tmp_path_factory, runs: dict[str, tuple[str, dict]], *, cell_timeout: int | None = None,
-                    chunk: int = CHUNK) -> dict[str, dict[str, Graded]]:
+                    chunk: int = CHUNK) -> dict[str, dict[str, Graded] | Exception]:
     """key -> {student -> Graded} for `runs` (key -> (assignment, {student -> notebooks})): every
     `chunk` submissions of a run graded in one nbgrader run and a fresh vhost of its own (deleted
-    afterwards), all of them side by side in grade_many."""
+    afterwards), all of them side by side in grade_many. A run of which a part failed maps to
+    that part's exception, and only that run: the others' results stand."""
     from tests.conftest import make_vhost
 
     parts = []
@@ -226,9 +228,14 @@ def grade_in_vhosts(broker, tmp_path_factory, runs: dict[str, tuple[str, dict]],
     finally:
         for made in vhosts:
             made.api.delete_vhost(made.name)
-    graded: dict[str, dict[str, Graded]] = {key: {} for key in runs}
+    graded: dict[str, dict[str, Graded] | Exception] = {key: {} for key in runs}
     for (key, _, _), result in zip(parts, results):
-        graded[key].update(result)
+        if isinstance(graded[key], Exception):
+            continue  # another part of this run failed already
+        if isinstance(result, Exception):
+            graded[key] = result
+        else:
+            graded[key].update(result)
     return graded
 
 

@@ -55,7 +55,8 @@ def submissions_of(assignment: str) -> dict[str, dict]:
 @pytest.fixture(scope="session")
 def graded_lessons(broker, tmp_path_factory):
     """assignment -> {student -> Graded}: every lesson graded on first use, a few submissions
-    per nbgrader run and vhost, several runs at a time (grade_in_vhosts)."""
+    per nbgrader run and vhost, several runs at a time (grade_in_vhosts). A lesson that nbgrader
+    could not grade fails its own tests with what nbgrader said, and only those."""
     cache = {}
 
     def graded(assignment: str):
@@ -63,7 +64,7 @@ def graded_lessons(broker, tmp_path_factory):
             try:
                 cache.update(grade_in_vhosts(broker, tmp_path_factory, {a: (a, submissions_of(a)) for a in ASSIGNMENTS},
                                              cell_timeout=CELL_TIMEOUT))
-            except Exception as exc:  # noqa: BLE001 - every test then fails with it at once, without grading again
+            except Exception as exc:  # noqa: BLE001 - grading itself failed: every test fails with it, without grading again
                 cache.update(dict.fromkeys(ASSIGNMENTS, exc))
         if isinstance(cache[assignment], Exception):
             raise cache[assignment]

@@ -75,7 +75,7 @@ def graded_corpus(broker, tmp_path_factory):
                                          {f"{name}-{again}": (name, submissions_of(name)) for name, again in runs},
                                          cell_timeout=CELL_TIMEOUT)
                 cache.update({(name, again): graded[f"{name}-{again}"] for name, again in runs})
-            except Exception as exc:  # noqa: BLE001 - every test then fails with it at once, without grading again
+            except Exception as exc:  # noqa: BLE001 - grading itself failed: every test fails with it, without grading again
                 cache.update(dict.fromkeys(runs, exc))
             print(f"\ncorpus: {len(runs)} lesson runs graded in {time.monotonic() - started:.0f} s")
         if isinstance(cache[lesson, run], Exception):

@@ -35,7 +35,7 @@ def test_the_live_lesson_scores_under_the_students_own_account(vhost, tmp_path, 
         source = read(course.COURSE / "source" / LESSON / f"{LESSON}.ipynb")
         notebook = fill(released, source, {"my-name": f"MY_NAME = {name!r}"})
         with live_grader(settings, f"sqlite:///{tmp_path / 'live.sqlite'}", room=room) as store:
-            executed = run(nbformat.from_dict(notebook), tmp_path)
+            executed = run(nbformat.from_dict(notebook), tmp_path, tmp_path)
             standings = {row["slug"]: (row["name"], row["points"]) for row in leaderboard(store)}
         assert errors_of(executed) == []
         assert standings == {student.user: (name, 4)}  # registered, two pika tasks, one kombu task

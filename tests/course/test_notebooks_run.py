@@ -14,6 +14,7 @@ import pytest
 from nbclient import NotebookClient
 
 from grader import course
+from grader.course import kernels
 from tests.conftest import make_vhost
 from tests.course.autograding import GRADING_WORKERS, services_for, source_notebooks
 
@@ -26,9 +27,11 @@ def errors_of(notebook) -> list[str]:
             if out.get("output_type") == "error"]
 
 
-def run(notebook, cwd):
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(cwd)}})
+def run(notebook, cwd, sockets: Path):
+    """`notebook` run in `cwd` by a kernel whose sockets are in `sockets` (no port race beside
+    the other lessons' kernels: grader/course/kernels.py)."""
+    client = NotebookClient(notebook, km=kernels.manager(sockets), timeout=CELL_TIMEOUT, kernel_name="python3",
+                            allow_errors=True, resources={"metadata": {"path": str(cwd)}})
     client.execute()
     return notebook
 
@@ -45,7 +48,7 @@ def run_twice(assignment: str, env: dict[str, str]) -> tuple[list[str], list[str
             for attempt in ("first", "second"):
                 started = time.monotonic()
                 try:
-                    errors = errors_of(run(nbformat.from_dict(notebook), folder))
+                    errors = errors_of(run(nbformat.from_dict(notebook), folder, Path(tmp)))
                 except Exception as exc:  # noqa: BLE001 - a cell timed out, the kernel died: say where
                     errors = [f"{type(exc).__name__}: {str(exc)[:500]}"]
                 times.append(f"{name} {attempt} run: {time.monotonic() - started:.1f} s")
