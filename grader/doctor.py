@@ -24,6 +24,7 @@ from grader import broker
 from grader.errors import ManagementUnavailable, WorkshopError
 from grader.management import Management, counts_off
 from grader.settings import Settings, management_url_for, stream_port
+from grader.streamport import stream_problem
 
 
 class NotTheManagementApi(ManagementUnavailable):
@@ -188,6 +189,11 @@ def stream_finding(settings: Settings, api: Management, overview: dict, *, timeo
     if not on:
         return Finding("stream", "plugin off: lesson 13 (streams) needs it; run `rabbitmq-plugins enable "
                                  "rabbitmq_stream` on the broker (the rest of the course works without it)")
+    problem = stream_problem(settings.amqp.host, stream_port())
+    if problem is not None:  # the notebooks' port is another listener's (a broker without metrics cannot say)
+        known = f" ({_ports(ports)})" if ports and stream_port() not in ports else ""
+        return Finding("stream", f"plugin on, but {problem}: lesson 13 needs RABBITMQ_STREAM_PORT set to its "
+                                 f"stream port{known}")
     return Finding("stream", f"plugin on, {_ports(ports)} (lesson 13; RABBITMQ_STREAM_PORT if not 5552)")
 
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ import pytest
 import requests
 
 from grader.lab import wait_until
+from grader.settings import AmqpAddress
 from grader.management import Management
 from tests.net import free_port
 
@@ -180,6 +182,16 @@ def test_doctor_reports_the_stream_plugin_and_its_port(vhost):
     assert result.returncode == 0, result.stderr
     assert any(line.split()[:2] == ["ok", "stream"] and "plugin on, port" in line and "lesson 13" in line
                for line in result.stdout.splitlines()), result.stdout
+
+
+def test_doctor_pointed_at_another_listener_for_streams_says_it_is_not_the_stream_port(vhost):
+    """RABBITMQ_STREAM_PORT naming the AMQP port: a broker that collects no metrics says only that
+    something listens there; the port, asked in the stream protocol, says it is AMQP."""
+    amqp = AmqpAddress.parse(vhost.url).port
+    result = workshop("doctor", env={**os.environ, "RABBITMQ_STREAM_PORT": str(amqp)})
+    assert result.returncode == 0, result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.split()[1:2] == ["stream"]]
+    assert "plugin on, but" in line and f":{amqp} is an AMQP port" in line and "RABBITMQ_STREAM_PORT" in line, line
 
 
 def test_with_the_stream_plugin_off_on_a_remote_broker_doctor_says_how_to_turn_it_on_and_is_not_an_error():

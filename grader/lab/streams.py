@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
-import socket
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from grader.lab import connection
 from grader.lab.checks import expect, ok, queue_definition
 from grader.lab.errors import closed_channels
 from grader.settings import stream_port
+from grader.streamport import stream_problem
 
 ENABLE = "rabbitmq-plugins enable rabbitmq_stream"
 
@@ -95,12 +95,10 @@ def expect_stream_plugin() -> int:
                           f"the broker listens for streams, but not on port {port}, which this notebook uses "
                           f"({where}): set RABBITMQ_STREAM_PORT to its stream port before starting JupyterLab "
                           "(ask the instructor)")
-    try:
-        socket.create_connection((host, port), timeout=3).close()
-    except OSError as exc:
-        expect(False, f"nothing answers at {host}:{port} ({exc.strerror or exc}): if the stream plugin is off, run "
-                      f"`{ENABLE}` on the broker; in Docker, publish the port ({port}:5552 in docker-compose.yml); "
-                      "if it listens elsewhere, set RABBITMQ_STREAM_PORT")
+    problem = stream_problem(host, port)
+    expect(problem is None, f"{problem}: if the stream plugin is off, run `{ENABLE}` on the broker; in Docker, "
+                            f"publish the port ({port}:5552 in docker-compose.yml); if it listens elsewhere, set "
+                            "RABBITMQ_STREAM_PORT to its stream port")
     ok(f"the stream plugin answers at {host}:{port}")
     return port
 

@@ -36,3 +36,14 @@ def test_reading_stops_at_its_limit_though_the_stream_holds_more(vhost):
     connection.close()
     assert [m.offset for m in lab.streams.read_stream("many", limit=5)] == [0, 1, 2, 3, 4]
     assert len(lab.streams.read_stream("many")) == 400
+
+
+def test_a_notebook_pointed_at_the_amqp_port_for_streams_is_told_it_is_not_the_stream_port(vhost, monkeypatch):
+    """Where the API lists the listeners, it names the stream port; where it lists none (a broker
+    that collects no metrics), its health check says only that something listens there, and the
+    port itself, asked in the stream protocol, says it is AMQP."""
+    amqp = lab.settings().amqp.port
+    monkeypatch.setenv("RABBITMQ_STREAM_PORT", str(amqp))
+    listed = lab.management().overview().get("listeners") is not None
+    with pytest.raises(lab.CheckFailed, match="listens for streams on port" if listed else f"{amqp} is an AMQP port"):
+        lab.streams.expect_stream_plugin()
