@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from grader.lab import wait_until
-from grader.settings import AmqpAddress
 from grader.management import Management
+from grader.settings import AmqpAddress
 from tests.net import free_port
 
 
