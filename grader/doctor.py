@@ -184,24 +184,28 @@ def stream_finding(settings: Settings, api: Management, overview: dict, *, timeo
     on, ports = api.stream_listener(stream_port(), overview)
     if not on and enable_local_stream(settings, api, timeout=timeout):
         on, ports = api.stream_listener(stream_port())
-        return Finding("stream", f"plugin was off, turned on (rabbitmq-plugins enable rabbitmq_stream): "
-                                 f"{_ports(ports)}")
+        return Finding("stream", "plugin was off, turned on (rabbitmq-plugins enable rabbitmq_stream)"
+                                 + (f": {_ports(ports)}" if ports else ""))
     if not on:
         return Finding("stream", "plugin off: lesson 13 (streams) needs it; run `rabbitmq-plugins enable "
                                  "rabbitmq_stream` on the broker (the rest of the course works without it)")
-    problem = stream_problem(settings.amqp.host, stream_port())
-    if problem is not None:  # the notebooks' port is another listener's (a broker without metrics cannot say)
-        known = f" ({_ports(ports)})" if ports and stream_port() not in ports else ""
-        return Finding("stream", f"plugin on, but {problem}: lesson 13 needs RABBITMQ_STREAM_PORT set to its "
-                                 f"stream port{known}")
+    port, problem = stream_port(), stream_problem(settings.amqp.host, stream_port())
+    if ports and port not in ports:
+        because = f" ({problem})" if problem is not None else ""
+        return Finding("stream", f"plugin on, {_ports(ports)}, but the notebooks use port {port}{because}: set "
+                                 f"RABBITMQ_STREAM_PORT={ports[0]} for lesson 13")
+    if not ports or problem is not None and problem.other_protocol:  # a broker without metrics names no port
+        because = f" ({problem})" if problem is not None else ""
+        return Finding("stream", f"plugin on, but not on port {port}{because}, and this broker's API (collecting "
+                                 "no metrics) does not say which: set RABBITMQ_STREAM_PORT to it for lesson 13")
+    if problem is not None:  # the right port, not reachable from here
+        return Finding("stream", f"plugin on, {_ports(ports)}, but {problem}: lesson 13 needs that port reachable "
+                                 "from the notebooks (in Docker, publish it: 5552:5552 in docker-compose.yml)")
     return Finding("stream", f"plugin on, {_ports(ports)} (lesson 13; RABBITMQ_STREAM_PORT if not 5552)")
 
 
 def _ports(ports: list[int]) -> str:
-    if ports:
-        return f"port {', '.join(map(str, ports))}"
-    return (f"but not on port {stream_port()}, and this broker's API (collecting no metrics) does not say "
-            "which: set RABBITMQ_STREAM_PORT to it")
+    return f"port {', '.join(map(str, ports))}"
 
 
 def enable_local_stream(settings: Settings, api: Management, *, timeout: float = 60.0) -> bool:

@@ -10,29 +10,50 @@ from __future__ import annotations
 
 import socket
 import struct
+from dataclasses import dataclass
 
 PEER_PROPERTIES, RESPONSE = 0x0011, 0x8000
 _REQUEST = struct.pack(">HHIi", PEER_PROPERTIES, 1, 1, 0)  # key, version, correlation id, no properties
 REQUEST = struct.pack(">I", len(_REQUEST)) + _REQUEST
 
 
-def stream_problem(host: str, port: int, *, timeout: float = 3.0) -> str | None:
-    """None if `host`:`port` answers as a stream listener; otherwise what answers there, in words."""
+@dataclass(frozen=True)
+class Problem:
+    """Why a port is not a stream listener that answers from here."""
+
+    text: str
+    other_protocol: bool  # something else listens there: the port is wrong, not the plugin or the network
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def stream_problem(host: str, port: int, *, timeout: float = 3.0) -> Problem | None:
+    """None if `host`:`port` answers as a stream listener; otherwise what is there."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
-        with socket.create_connection((host, port), timeout=timeout) as conn:
+        conn = socket.create_connection((host, port), timeout=timeout)
+    except socket.timeout:
+        return Problem(f"no answer from {where} within {timeout:g} s (a firewall, or a host that is not reachable)",
+                       False)
+    except OSError as exc:
+        return Problem(f"nothing answers at {where} ({exc.strerror or exc})", False)
+    try:
+        with conn:
             conn.sendall(REQUEST)
             answer = _read(conn, 6)
     except socket.timeout:
-        return f"something listens at {host}:{port} but says nothing to the stream protocol (an HTTP port?)"
+        return Problem(f"something listens at {where} but says nothing to the stream protocol (an HTTP port?)", True)
     except OSError as exc:
-        return f"nothing answers at {host}:{port} ({exc.strerror or exc})"
+        return Problem(f"something at {where} broke the connection without answering the stream protocol "
+                       f"({exc.strerror or exc})", False)
     if len(answer) == 6 and struct.unpack(">H", answer[4:6])[0] == PEER_PROPERTIES | RESPONSE:
         return None
     if answer.startswith(b"AMQP"):
-        return f"{host}:{port} is an AMQP port, not the stream plugin's"
+        return Problem(f"{where} is an AMQP port, not the stream plugin's", True)
     if not answer:
-        return f"something at {host}:{port} closed the connection without answering the stream protocol"
-    return f"something at {host}:{port} answers, but not in the stream protocol"
+        return Problem(f"something at {where} closed the connection without answering the stream protocol", False)
+    return Problem(f"something at {where} answers, but not in the stream protocol", True)
 
 
 def _read(conn: socket.socket, size: int) -> bytes:

@@ -191,7 +191,22 @@ def test_doctor_pointed_at_another_listener_for_streams_says_it_is_not_the_strea
     result = workshop("doctor", env={**os.environ, "RABBITMQ_STREAM_PORT": str(amqp)})
     assert result.returncode == 0, result.stderr
     [line] = [line for line in result.stdout.splitlines() if line.split()[1:2] == ["stream"]]
-    assert "plugin on, but" in line and f":{amqp} is an AMQP port" in line and "RABBITMQ_STREAM_PORT" in line, line
+    assert "plugin on" in line and f":{amqp} is an AMQP port" in line and "set RABBITMQ_STREAM_PORT" in line, line
+
+
+def test_doctor_says_the_right_stream_port_must_be_reachable_where_it_does_not_answer(monkeypatch):
+    """The API names the port the notebooks use, but nothing answers there from here (a broker in
+    Docker that does not publish it): publish it, rather than change the variable."""
+    from grader import doctor
+    from grader.settings import Settings
+
+    port = free_port()
+    monkeypatch.setenv("RABBITMQ_STREAM_PORT", str(port))
+    local = Settings(rabbitmq_url="amqp://u:p@127.0.0.1:5672/%2F", management_url="http://127.0.0.1:15672")
+    api = Management(local.management_base, "u", "p")  # never asked: the overview below says it all
+    finding = doctor.stream_finding(local, api, overview={"listeners": [{"protocol": "stream", "port": port}]})
+    assert f"plugin on, port {port}, but nothing answers at 127.0.0.1:{port}" in finding.detail, finding.detail
+    assert "publish it" in finding.detail and "RABBITMQ_STREAM_PORT" not in finding.detail
 
 
 def test_with_the_stream_plugin_off_on_a_remote_broker_doctor_says_how_to_turn_it_on_and_is_not_an_error():

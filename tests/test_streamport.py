@@ -18,22 +18,25 @@ def test_the_stream_plugins_port_answers_in_the_stream_protocol(broker):
 
 def test_the_amqp_port_is_named_for_what_it_is(broker):
     host, port = broker.address.host, broker.address.port
-    assert stream_problem(host, port) == f"{host}:{port} is an AMQP port, not the stream plugin's"
+    problem = stream_problem(host, port)
+    assert str(problem) == f"{host}:{port} is an AMQP port, not the stream plugin's" and problem.other_protocol
 
 
 def test_the_management_port_is_not_taken_for_a_stream_port(broker):
     where = urlsplit(broker.management_url)
     problem = stream_problem(where.hostname, where.port, timeout=1)
-    assert problem is not None and f"{where.hostname}:{where.port}" in problem
+    assert problem is not None and f"{where.hostname}:{where.port}" in str(problem) and problem.other_protocol
 
 
 def test_a_port_where_nothing_listens_says_so():
     port = free_port()
-    assert stream_problem(HOST, port).startswith(f"nothing answers at {HOST}:{port}")
+    problem = stream_problem(HOST, port)
+    assert str(problem).startswith(f"nothing answers at {HOST}:{port}") and not problem.other_protocol
 
 
 def test_a_listener_that_hangs_up_or_says_something_else_is_not_a_stream_port():
-    for says, told in ((b"", "closed the connection"), (b"SSH-2.0-OpenSSH_9.2\r\n", "answers, but not in the stream")):
+    for says, told, other in ((b"", "closed the connection", False),
+                              (b"SSH-2.0-OpenSSH_9.2\r\n", "answers, but not in the stream", True)):
         with socket.create_server((HOST, 0)) as server:
             def answer_once():
                 conn, _ = server.accept()
@@ -41,4 +44,10 @@ def test_a_listener_that_hangs_up_or_says_something_else_is_not_a_stream_port():
                     conn.recv(64)
                     conn.sendall(says)
             threading.Thread(target=answer_once, daemon=True).start()
-            assert told in stream_problem(HOST, server.getsockname()[1])
+            problem = stream_problem(HOST, server.getsockname()[1])
+            assert told in str(problem) and problem.other_protocol is other
+
+
+def test_an_ipv6_address_is_written_with_brackets():
+    port = free_port()
+    assert str(stream_problem("::1", port)).startswith(f"nothing answers at [::1]:{port}")

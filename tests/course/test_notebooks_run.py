@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 from grader import course
 from grader.course import kernels
@@ -30,8 +31,8 @@ def errors_of(notebook) -> list[str]:
 def run(notebook, cwd, sockets: Path):
     """`notebook` run in `cwd` by a kernel whose sockets are in `sockets` (no port race beside
     the other lessons' kernels: grader/course/kernels.py)."""
-    client = NotebookClient(notebook, km=kernels.manager(sockets), timeout=CELL_TIMEOUT, kernel_name="python3",
-                            allow_errors=True, resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(notebook, config=kernels.configure(Config(), sockets), timeout=CELL_TIMEOUT,
+                            kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(cwd)}})
     client.execute()
     return notebook
 

@@ -45,5 +45,6 @@ def test_a_notebook_pointed_at_the_amqp_port_for_streams_is_told_it_is_not_the_s
     amqp = lab.settings().amqp.port
     monkeypatch.setenv("RABBITMQ_STREAM_PORT", str(amqp))
     listed = lab.management().overview().get("listeners") is not None
-    with pytest.raises(lab.CheckFailed, match="listens for streams on port" if listed else f"{amqp} is an AMQP port"):
+    with pytest.raises(lab.CheckFailed, match="listens for streams on port" if listed else f"{amqp} is an AMQP port") as told:
         lab.streams.expect_stream_plugin()
+    assert "set RABBITMQ_STREAM_PORT" in str(told.value) and "publish the port" not in str(told.value)
