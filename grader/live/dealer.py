@@ -3,8 +3,10 @@
 A task is recorded in the store first (so that an answer can never arrive for an unknown task),
 then published with a publisher confirm, then marked published. A dealer that dies or loses its
 connection in between leaves tasks recorded but unconfirmed; every later deal publishes those
-again (same n, same message id) once they are `STALE` seconds old. A task may so reach a
-student twice (answering it twice scores once), but never not at all.
+again (same n, same message id) once they are `STALE` seconds old; tasks are recorded a few at a
+time (`CHUNK`), each few just before they are published, so that a dealer that is alive is never
+taken for a dead one. A task may so reach a student twice (answering it twice scores once), but
+never not at all.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from grader.settings import Settings
 log = logging.getLogger(__name__)
 
 STALE = 10.0  # seconds after which a recorded task that was never confirmed is published again
+# Tasks recorded, published and marked at a time. A dealer publishing many tasks to a student one
+# confirm after the other could otherwise take longer than STALE with the later ones, and another
+# dealer would publish those too (the student would get them twice).
+CHUNK = 20
 
 
 def task_properties(message_id: str, workshop: str, slug: str, user_id: str | None = None) -> pika.BasicProperties:
@@ -74,16 +80,19 @@ def deal(settings: Settings, store: Store, count: int, *, only: list[str] | None
         for slug, ns in fresh.items():
             if not declare_student_queues(connection, settings.workshop, slug):
                 continue
-            ids = {n: uuid.uuid4().hex for n in ns}
-            recorded = store.add_tasks(slug, ids, time.time())  # less any n another dealer just dealt
-            ids = {n: ids[n] for n in ns if n in recorded}
-            confirmed = _publish(channel, settings, slug, ids)
-            store.mark_published(slug, confirmed, time.time())
-            dealt[slug] = list(ids)
-            if len(confirmed) < len(ids):
-                log.warning("%d tasks for %s were not accepted by the broker; the next deal tries again",
-                            len(ids) - len(confirmed), slug)
-            log.debug("dealt %s to %s", list(ids), slug)
+            dealt[slug] = []
+            for start in range(0, len(ns), CHUNK):  # recorded shortly before published: never STALE meanwhile
+                part = ns[start:start + CHUNK]
+                ids = {n: uuid.uuid4().hex for n in part}
+                recorded = store.add_tasks(slug, ids, time.time())  # less any n another dealer just dealt
+                ids = {n: ids[n] for n in part if n in recorded}
+                confirmed = _publish(channel, settings, slug, ids)
+                store.mark_published(slug, confirmed, time.time())
+                dealt[slug] += ids
+                if len(confirmed) < len(ids):
+                    log.warning("%d tasks for %s were not accepted by the broker; the next deal tries again",
+                                len(ids) - len(confirmed), slug)
+            log.debug("dealt %s to %s", dealt[slug], slug)
     except pika.exceptions.AMQPError as exc:
         raise BrokerUnavailable(f"the dealer lost its connection to RabbitMQ ({type(exc).__name__}: {exc}); "
                                 "the tasks it recorded are published by the next deal") from exc

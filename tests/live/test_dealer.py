@@ -112,3 +112,30 @@ def test_two_dealers_dealing_the_same_n_record_it_once_and_both_go_on(store):
     assert store.add_tasks("ada-lovelace", {7: "first", 8: "first"}, time.time()) == {7, 8}
     assert store.add_tasks("ada-lovelace", {8: "second", 9: "second"}, time.time()) == {9}  # 8 was taken
     assert set(recorded(store)["ada-lovelace"]) == {7, 8, 9}
+
+
+def test_a_long_deal_never_leaves_more_than_a_few_tasks_recorded_and_unpublished(settings, store, make_student):
+    """Another dealer publishes again what is recorded but unpublished for STALE seconds: a deal
+    whose later tasks waited behind all the earlier confirms would be taken for a dead one, and its
+    students would get those tasks twice. Recorded a few at a time, no task waits long."""
+    slugs = register(store, ["Ada Lovelace", "Bob"])
+    most, done = 0, threading.Event()
+
+    def watch():
+        nonlocal most
+        while not done.is_set():
+            waiting = [published for by_n in recorded(store).values() for published in by_n.values()]
+            most = max(most, sum(published is None for published in waiting))
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        dealt = deal(settings, store, 150)
+    finally:
+        done.set()
+        watcher.join(timeout=10)
+    assert {slug: len(ns) for slug, ns in dealt.items()} == dict.fromkeys(slugs, 150)
+    assert most <= dealer.CHUNK, f"{most} tasks were recorded and unpublished at once"
+    ns = [body["n"] for _, body in make_student("Bob").every_task(150)]
+    assert sorted(ns) == sorted(dealt["bob"])  # each once
