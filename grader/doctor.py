@@ -190,12 +190,11 @@ def stream_finding(settings: Settings, api: Management, overview: dict, *, timeo
         return Finding("stream", "plugin off: lesson 13 (streams) needs it; run `rabbitmq-plugins enable "
                                  "rabbitmq_stream` on the broker (the rest of the course works without it)")
     port, problem = stream_port(), stream_problem(settings.amqp.host, stream_port())
+    because = f" ({problem})" if problem is not None else ""
     if ports and port not in ports:
-        because = f" ({problem})" if problem is not None else ""
         return Finding("stream", f"plugin on, {_ports(ports)}, but the notebooks use port {port}{because}: set "
                                  f"RABBITMQ_STREAM_PORT={ports[0]} for lesson 13")
     if not ports or problem is not None and problem.other_protocol:  # a broker without metrics names no port
-        because = f" ({problem})" if problem is not None else ""
         return Finding("stream", f"plugin on, but not on port {port}{because}, and this broker's API (collecting "
                                  "no metrics) does not say which: set RABBITMQ_STREAM_PORT to it for lesson 13")
     if problem is not None:  # the right port, not reachable from here

@@ -12,6 +12,7 @@ namespace with anything: nothing else can take them.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 import uuid
@@ -43,7 +44,7 @@ def _private(folder: Path) -> bool:
         found = folder.lstat()
     except OSError:
         return False
-    return found.st_uid == os.getuid() and found.st_mode & 0o077 == 0 and folder.is_dir() and not folder.is_symlink()
+    return stat.S_ISDIR(found.st_mode) and found.st_uid == os.getuid() and found.st_mode & 0o077 == 0  # no link
 
 
 def configure(config: Config, near: Path) -> Config:

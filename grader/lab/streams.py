@@ -96,12 +96,12 @@ def expect_stream_plugin() -> int:
                           f"({where}): set RABBITMQ_STREAM_PORT to its stream port before starting JupyterLab "
                           "(ask the instructor)")
     problem = stream_problem(host, port)
-    if problem is not None and problem.other_protocol:
-        expect(False, f"{problem}: set RABBITMQ_STREAM_PORT to the broker's stream port (5552 unless the "
-                      "instructor says otherwise) before starting JupyterLab")
-    expect(problem is None, f"{problem}: if the stream plugin is off, run `{ENABLE}` on the broker; in Docker, "
-                            f"publish the port ({port}:5552 in docker-compose.yml); if it listens elsewhere, set "
-                            "RABBITMQ_STREAM_PORT to its stream port")
+    if problem is not None:
+        expect(False, f"{problem}: " + (
+            "set RABBITMQ_STREAM_PORT to the broker's stream port (5552 unless the instructor says otherwise) "
+            "before starting JupyterLab" if problem.other_protocol else
+            f"if the stream plugin is off, run `{ENABLE}` on the broker; in Docker, publish the port ({port}:5552 "
+            "in docker-compose.yml); if it listens elsewhere, set RABBITMQ_STREAM_PORT to its stream port"))
     ok(f"the stream plugin answers at {host}:{port}")
     return port
 
