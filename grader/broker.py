@@ -8,12 +8,13 @@ import threading
 
 import pika
 import pika.exceptions
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from grader.errors import BrokerAuthFailed, BrokerUnavailable, VhostNotFound, WorkshopError
 from grader.settings import AmqpAddress
 
 log = logging.getLogger(__name__)
-START_HINT = "Start it with `docker compose up -d rabbitmq` or `rabbitmq-server -detached`."
+START_HINT = "Start it with `rabbitmq-server -detached` or `JUPYTER_TOKEN=unused docker compose up -d rabbitmq`."
 
 
 def parameters(url: str, *, timeout: float = 5.0, heartbeat: int | None = None,
@@ -61,6 +62,11 @@ def connect(url: str, *, timeout: float = 5.0, heartbeat: int | None = None,
             f"Cannot find host {address.host!r} for RabbitMQ ({exc.strerror}). "
             "Check the host name in RABBITMQ_URL."
         ) from exc
+    except AMQPConnectorException as exc:  # not an AMQPError: a socket that takes the connection and says nothing
+        raise BrokerUnavailable(
+            f"RabbitMQ at {where} took the connection but did not finish the AMQP handshake within "
+            f"{timeout * 2:g} s (is it overloaded, starting or stuck?). Check it with `rabbitmq-diagnostics status`."
+        ) from exc
     except (pika.exceptions.AMQPConnectionError, OSError) as exc:
         raise BrokerUnavailable(f"Cannot reach RabbitMQ at {where} ({_reason(exc)}). {START_HINT}") from exc
 
@@ -91,7 +97,7 @@ def quiet_pika() -> None:
 
 RECONNECT_ATTEMPTS = 60  # failed attempts in a row before giving up
 RECONNECT_MAX_DELAY = 15.0  # seconds between attempts, at most
-CONNECTION_ERRORS = (pika.exceptions.AMQPError, WorkshopError, OSError)
+CONNECTION_ERRORS = (pika.exceptions.AMQPError, AMQPConnectorException, WorkshopError, OSError)
 
 
 def run_connected(url: str, name: str, work, stopping: threading.Event, ready: threading.Event, *,

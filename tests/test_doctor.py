@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +16,8 @@ import pika
 import pytest
 import requests
 
+from grader import broker
+from grader.errors import BrokerUnavailable
 from grader.lab import wait_until
 from grader.management import Management
 from grader.settings import AmqpAddress
@@ -246,3 +249,47 @@ def test_doctor_says_whether_the_management_api_keeps_message_counts_and_it_is_t
     else:
         time.sleep(6)  # longer than the 5 s between two rounds of statistics, had they been collected
         assert seen() is None and vhost.api.queue(vhost.name, queue)["durable"] is True
+
+
+@contextlib.contextmanager
+def silent_listener():
+    """A port that takes connections and never says a word (a broker stuck before its handshake)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    taken = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                taken.append(server.accept()[0])
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], taken
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in taken:
+            conn.close()
+        server.close()
+
+
+def test_doctor_against_a_broker_that_never_finishes_its_handshake_prints_one_line():
+    with silent_listener() as (port, _taken):
+        result = workshop("doctor", "--url", f"amqp://guest:guest@127.0.0.1:{port}/%2F")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "handshake" in lines[0], result.stderr
+
+
+def test_the_reconnect_loop_keeps_trying_a_broker_that_never_finishes_its_handshake(monkeypatch):
+    """pika's handshake timeout is no AMQPError: it must count as one failed attempt, not end the service."""
+    monkeypatch.setattr(broker, "RECONNECT_MAX_DELAY", 0.05)
+    real_connect = broker.connect
+    monkeypatch.setattr(broker, "connect", lambda url, **kwargs: real_connect(url, **{**kwargs, "timeout": 0.25}))
+    with silent_listener() as (port, taken):
+        with pytest.raises(BrokerUnavailable, match="in 3 attempts"):
+            broker.run_connected(f"amqp://guest:guest@127.0.0.1:{port}/%2F", "test", lambda connection: None,
+                                 threading.Event(), threading.Event(), attempts=3)
+    assert len(taken) == 3  # three handshakes tried, each given up on
