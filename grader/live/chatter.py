@@ -57,7 +57,10 @@ class ChatGrader:
 
     def run(self) -> None:
         wire.install()
-        broker.run_connected(self.settings.rabbitmq_url, "chat grader", self.listen, self.stopping, self.listening)
+        # The store away: the connection is dropped, and the message comes back after the reconnect
+        # (a store away for good costs that message after queues.POISON_LIMIT tries, never the service).
+        broker.run_connected(self.settings.rabbitmq_url, "chat grader", self.listen, self.stopping, self.listening,
+                             errors=(*broker.CONNECTION_ERRORS, DBAPIError))
 
     def listen(self, connection: pika.BlockingConnection) -> None:
         queues.declare_protocol(connection, self.workshop)  # the chat's exchanges among them

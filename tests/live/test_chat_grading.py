@@ -216,3 +216,24 @@ def test_reading_any_chat_message_never_raises_and_only_a_well_formed_one_from_i
     else:
         assert said.slug is None
     assert isinstance(chat.answer(said, None), (str, type(None)))
+
+
+def test_the_store_failing_drops_the_chat_graders_connection_not_the_service(settings, store, vhost, monkeypatch):
+    """A store that fails (locked, away) must not end the chat grader: it reconnects and the message scores."""
+    from sqlalchemy.exc import OperationalError
+
+    real_score, failures = chat.score, []
+
+    def failing_twice(*args, **kwargs):
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("UPDATE students", {}, Exception("database is locked"))
+        return real_score(*args, **kwargs)
+    monkeypatch.setattr(chat, "score", failing_twice)
+    slug = register(store, "Ada Lovelace")
+    for grader in running(settings, store):
+        ada = PikaChatter(vhost.url, "Ada Lovelace")
+        ada.say("direct", "hello, grader", key="grader")
+        assert ada.heard(1)[0].startswith(("✔", "Hello Ada Lovelace: ✔"))
+        assert len(failures) == 2 and points_of(store) == {slug: 2}
+        ada.close()
