@@ -85,10 +85,10 @@ def test_expect_state_names_a_missing_queue(vhost):
         lab.expect_state("missing")
 
 
-def test_a_kombu_connection_to_another_vhost_is_named_too(vhost):
+def test_a_kombu_connection_to_another_vhost_is_named_too(vhost, broker):
     from kombu import Connection
 
-    with Connection("amqp://guest:guest@localhost:5672//") as elsewhere:
+    with Connection(broker.url("/")) as elsewhere:  # vhost / of the broker under test
         elsewhere.connect()
         with pytest.raises(lab.CheckFailed, match=rf"vhost '/'.*vhost {vhost.name!r}.*Connection\(lab.broker_url\(\)\)"):
             lab.expect_connected(elsewhere)
