@@ -25,6 +25,7 @@ import time
 import pika
 
 from benchmarks.common import answers, environment, fresh_vhost, seeded_store
+from benchmarks.phases import Phases
 from grader import names
 from grader.live import queues
 from grader.live.checks import fibonacci
@@ -74,9 +75,10 @@ def bare_loop(settings, queue: str, count: int, ack_every: int = 1) -> float:
     return elapsed
 
 
-def grader_run(settings, store, count: int) -> float:
+def grader_run(settings, store, count: int, phases: Phases | None = None) -> float:
     """Start a grader on the filled results queue; the answers it grades per second once past the
-    first CAREFUL, which every connection settles one at a time (reported apart)."""
+    first CAREFUL, which every connection settles one at a time (reported apart). With `phases`,
+    its clocks start there too (`grader_run.breakdown` is their report)."""
     grader = Grader(settings, store)
     thread = threading.Thread(target=grader.run, daemon=True)
     thread.start()
@@ -91,8 +93,12 @@ def grader_run(settings, store, count: int) -> float:
             raise SystemExit(f"the grader graded {grader.graded} of {count} answers in 120 s")
         if grader.graded >= CAREFUL and "steady" not in marks:
             marks["steady"] = (time.perf_counter(), grader.graded)
+            if phases is not None:
+                phases.start()
         time.sleep(0.0005)
     ended = time.perf_counter()
+    if phases is not None:
+        grader_run.breakdown = phases.report(grader.graded - marks["steady"][1])
     grader.stop()
     thread.join()
     at, graded = marks["steady"]
@@ -115,6 +121,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--store", help="SQLAlchemy URL (default: a fresh SQLite file per round)")
     parser.add_argument("--reply", action="store_true", help="answers carry reply_to: the grader also replies")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="then one more round from W.results with clocks around the grader's steps")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     bodies = answers(args.students, args.tasks)
@@ -146,6 +154,18 @@ def main() -> None:
           f"ratio {g / b:.2f}; bare loop acking by 100 {t:.0f}/s, ratio {g / t:.2f}")
     print(f"median: grader reading {args.students} students' own answers queues {o:.0f} answers/s, "
           f"ratio {o / t:.2f} to the bare loop acking by 100")
+    if args.breakdown:
+        with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp, Phases() as phases:
+            store = seeded_store(args.store or f"sqlite:///{tmp}/bench.sqlite", args.students, args.tasks)
+            fill(settings, "bench.bare", bodies)
+            tuned_rate = len(bodies) / bare_loop(settings, "bench.bare", len(bodies), ack_every=100)
+            fill(settings, names.results_queue(settings.workshop), bodies)
+            rate = grader_run(settings, store, len(bodies), phases)
+            store.close()
+        print(f"breakdown round: grader {rate:.0f}/s ({1e6 / rate:.0f} us per answer, clocks included); "
+              f"the bare loop acking by 100 {tuned_rate:.0f}/s ({1e6 / tuned_rate:.0f} us per answer, all of it pika "
+              f"and the JSON check)")
+        print(grader_run.breakdown)
 
 
 if __name__ == "__main__":
