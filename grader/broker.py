@@ -8,7 +8,7 @@ import threading
 
 import pika
 import pika.exceptions
-from pika.adapters.utils.connection_workflow import AMQPConnectorException
+from pika.adapters.utils.connection_workflow import AMQPConnectorException, AMQPConnectorStackTimeout
 
 from grader.errors import BrokerAuthFailed, BrokerUnavailable, VhostNotFound, WorkshopError
 from grader.settings import AmqpAddress
@@ -62,12 +62,12 @@ def connect(url: str, *, timeout: float = 5.0, heartbeat: int | None = None,
             f"Cannot find host {address.host!r} for RabbitMQ ({exc.strerror}). "
             "Check the host name in RABBITMQ_URL."
         ) from exc
-    except AMQPConnectorException as exc:  # not an AMQPError: a socket that takes the connection and says nothing
+    except AMQPConnectorStackTimeout as exc:  # not an AMQPError: a socket that takes the connection and says nothing
         raise BrokerUnavailable(
             f"RabbitMQ at {where} took the connection but did not finish the AMQP handshake within "
             f"{timeout * 2:g} s (is it overloaded, starting or stuck?). Check it with `rabbitmq-diagnostics status`."
         ) from exc
-    except (pika.exceptions.AMQPConnectionError, OSError) as exc:
+    except (pika.exceptions.AMQPConnectionError, AMQPConnectorException, OSError) as exc:
         raise BrokerUnavailable(f"Cannot reach RabbitMQ at {where} ({_reason(exc)}). {START_HINT}") from exc
 
 
