@@ -114,6 +114,22 @@ def feedback_queue(settings) -> str:
     return "feedback"
 
 
+def shared_round(args, bodies: list[bytes], phases: Phases | None = None) -> tuple[float, float, float]:
+    """One round from the shared `W.results` on a fresh vhost and store: the textbook loop's, the
+    tuned loop's and the grader's answers per second."""
+    with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp:
+        store = seeded_store(args.store or f"sqlite:///{tmp}/bench.sqlite", args.students, args.tasks)
+        fill(settings, "bench.bare", bodies)
+        bare = len(bodies) / bare_loop(settings, "bench.bare", len(bodies))
+        fill(settings, "bench.bare", bodies)
+        tuned = len(bodies) / bare_loop(settings, "bench.bare", len(bodies), ack_every=100)
+        reply_to = feedback_queue(settings) if args.reply else None
+        fill(settings, names.results_queue(settings.workshop), bodies, reply_to)
+        graded = grader_run(settings, store, len(bodies), phases)
+        store.close()
+    return bare, tuned, graded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--students", type=int, default=100)
@@ -129,16 +145,8 @@ def main() -> None:
     print(f"grader throughput: {len(bodies)} answers, {args.rounds} rounds, {environment()}")
     bare, tuned, graded, own = [], [], [], []
     for round_ in range(1, args.rounds + 1):
-        with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp:
-            store = seeded_store(args.store or f"sqlite:///{tmp}/bench.sqlite", args.students, args.tasks)
-            fill(settings, "bench.bare", bodies)
-            bare.append(len(bodies) / bare_loop(settings, "bench.bare", len(bodies)))
-            fill(settings, "bench.bare", bodies)
-            tuned.append(len(bodies) / bare_loop(settings, "bench.bare", len(bodies), ack_every=100))
-            reply_to = feedback_queue(settings) if args.reply else None
-            fill(settings, names.results_queue(settings.workshop), bodies, reply_to)
-            graded.append(grader_run(settings, store, len(bodies)))
-            store.close()
+        for figures, figure in zip((bare, tuned, graded), shared_round(args, bodies)):
+            figures.append(figure)
         with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp:  # each to their own answers queue
             store = seeded_store(args.store or f"sqlite:///{tmp}/bench.sqlite", args.students, args.tasks)
             fill(settings, lambda index: names.answers_queue(settings.workshop, f"student-{index % args.students}"),
@@ -155,13 +163,8 @@ def main() -> None:
     print(f"median: grader reading {args.students} students' own answers queues {o:.0f} answers/s, "
           f"ratio {o / t:.2f} to the bare loop acking by 100")
     if args.breakdown:
-        with fresh_vhost() as settings, tempfile.TemporaryDirectory() as tmp, Phases() as phases:
-            store = seeded_store(args.store or f"sqlite:///{tmp}/bench.sqlite", args.students, args.tasks)
-            fill(settings, "bench.bare", bodies)
-            tuned_rate = len(bodies) / bare_loop(settings, "bench.bare", len(bodies), ack_every=100)
-            fill(settings, names.results_queue(settings.workshop), bodies)
-            rate = grader_run(settings, store, len(bodies), phases)
-            store.close()
+        with Phases() as phases:
+            _bare_rate, tuned_rate, rate = shared_round(args, bodies, phases)
         print(f"breakdown round: grader {rate:.0f}/s ({1e6 / rate:.0f} us per answer, clocks included); "
               f"the bare loop acking by 100 {tuned_rate:.0f}/s ({1e6 / tuned_rate:.0f} us per answer, all of it pika "
               f"and the JSON check)")

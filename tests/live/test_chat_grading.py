@@ -231,7 +231,7 @@ def test_the_store_failing_drops_the_chat_graders_connection_not_the_service(set
         return real_score(*args, **kwargs)
     monkeypatch.setattr(chat, "score", failing_twice)
     slug = register(store, "Ada Lovelace")
-    for grader in running(settings, store):
+    for _grader in running(settings, store):
         ada = PikaChatter(vhost.url, "Ada Lovelace")
         ada.say("direct", "hello, grader", key="grader")
         assert ada.heard(1)[0].startswith(("✔", "Hello Ada Lovelace: ✔"))
