@@ -76,15 +76,33 @@ def left_loopback(page) -> list[str]:
             and (urlsplit(url).hostname or "") not in {host.strip("[]") for host in LOOPBACK}]
 
 
-def register_class(vhost_url: str, service, people: list[str], *, timeout: float = 30) -> None:
-    """Register every name of `people` (one connection, as a class would one by one), and wait
-    until the grader has them all in the store."""
+def register_class(vhost_url: str, service, people: list[str], *, timeout: float = 60) -> None:
+    """Register every name of `people` (one connection, each registration confirmed by the broker),
+    and wait until the grader has them all in the store. If it does not, say where they are."""
     connection = pika.BlockingConnection(pika.URLParameters(vhost_url))
     try:
         channel = connection.channel()
+        channel.confirm_delivery()
         for name in people:
-            channel.basic_publish("", names.REGISTER_QUEUE, json.dumps({"name": name}).encode())
+            channel.basic_publish("", names.REGISTER_QUEUE, json.dumps({"name": name}).encode(), mandatory=True)
     finally:
         connection.close()
-    wait_until(lambda: len(service.store.registered()) >= len(people), timeout=timeout,
-               what=f"the grader registering all {len(people)} students")
+    try:
+        wait_until(lambda: len(service.store.registered()) >= len(people), timeout=timeout,
+                   what=f"the grader registering all {len(people)} students")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; registered: {service.store.registered()}; the grader graded "
+                             f"{_grader(service).graded} messages; `name` now: {_queue_state(vhost_url)}") from None
+
+
+def _grader(service):
+    return next(worker for worker in service.service.workers if hasattr(worker, "graded"))
+
+
+def _queue_state(vhost_url: str) -> str:
+    connection = pika.BlockingConnection(pika.URLParameters(vhost_url))
+    try:
+        ok = connection.channel().queue_declare(names.REGISTER_QUEUE, passive=True).method
+        return f"{ok.message_count} ready, {ok.consumer_count} consumers"
+    finally:
+        connection.close()
