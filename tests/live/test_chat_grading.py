@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from kombu import Connection, Exchange, Producer
+from sqlalchemy import func, select
 
 from grader import names
 from grader.classroom import provision
@@ -19,6 +20,7 @@ from grader.live.accounts import Room
 from grader.live.chatter import ChatGrader, chat_queue
 from grader.live.identity import student_id
 from grader.live.standings import leaderboard
+from grader.live.tables import verdicts
 from tests.live.fixtures import WORKSHOP
 
 pytestmark = pytest.mark.broker
@@ -106,9 +108,17 @@ def test_each_way_of_speaking_scores_once_and_the_grader_answers(chat_grader, st
                                ("chosen", "", {"grader": "yes"})):
         ada.say(kind, "again", key=key, headers=headers)
     assert all("already" in text for text in ada.heard(2))  # the grader answers what was said to it
-    wait_heard(chat_grader, 8)
+    for number in range(40):  # chatting on
+        ada.say("all", f"message {number}")
+    wait_heard(chat_grader, 48)
     assert points_of(store) == {slug: 5}
+    assert chat_verdicts(store) == 4, "chatting on wrote to the store: one verdict per way of speaking is all"
     ada.close()
+
+
+def chat_verdicts(store) -> int:
+    with store.engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(verdicts).where(verdicts.c.exercise == chat.EXERCISE))
 
 
 def test_a_kombu_student_scores_too(chat_grader, store, vhost):
