@@ -74,6 +74,10 @@ def _allowance_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allowance", type=_at_least(0), default=fairness.ALLOWANCE, metavar="N",
                         help=f"messages that score nothing (wrong, repeated, rejected) a student may send per minute "
                              f"before theirs are not graded for a while (default {fairness.ALLOWANCE}; 0: no limit)")
+    parser.add_argument("--max-students", type=_at_least(1), default=fairness.MAX_STUDENTS, metavar="N",
+                        help="without --accounts, the most students who may register; later registrations are "
+                             f"refused with a sentence (default {fairness.MAX_STUDENTS}; each student has two "
+                             "queues on the broker)")
 
 
 JOIN_ENVIRONMENT = {"join_url": "WORKSHOP_JOIN_URL", "class_size": "WORKSHOP_CLASS_SIZE",
@@ -310,14 +314,15 @@ def run_serve(args: argparse.Namespace) -> int:
     return serve.serve(settings, args.store, port=args.port, ip=args.ip, deal_on_register=args.deal_on_register,
                        keep_open=args.keep_open, deal_every=args.deal_every, deal_count=args.deal_count,
                        allowance=args.allowance, join_url=args.join_url, class_size=args.class_size,
-                       room=_room(args), instructor_token=args.instructor_token)
+                       room=_room(args), instructor_token=args.instructor_token, max_students=args.max_students)
 
 
 def run_grade(args: argparse.Namespace) -> int:
     settings = _settings(args)
     broker.connect(settings.rabbitmq_url).close()
     grader = Grader(settings, Store(args.store, settings.workshop),
-                    limiter=fairness.Limiter(allowance=args.allowance), room=_room(args))
+                    limiter=fairness.Limiter(allowance=args.allowance), room=_room(args),
+                    max_students=args.max_students)
     signal.signal(signal.SIGTERM, lambda signum, frame: grader.stop())
     try:
         grader.run()

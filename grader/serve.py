@@ -42,7 +42,8 @@ class Service:
     def __init__(self, settings: Settings, store_url: str, *, port: int = 8000, ip: str = "127.0.0.1",
                  deal_on_register: int = 3, keep_open: int = 0, deal_every: float = 0, deal_count: int = 1,
                  grade: bool = True, allowance: int = fairness.ALLOWANCE, join_url: str | None = None,
-                 class_size: int = 0, room: Room | None = None, instructor_token: str | None = None):
+                 class_size: int = 0, room: Room | None = None, instructor_token: str | None = None,
+                 max_students: int = fairness.MAX_STUDENTS):
         self.settings = settings
         self.join = Join(join_url, class_size)  # the address (and QR code) the page shows students
         self.store = Store(store_url, settings.workshop)
@@ -55,7 +56,8 @@ class Service:
         if self.grid is not None:  # the class progress grid, for the instructor's eyes only
             self.workers.append(ProgressListener(settings, self.grid))
         if grade:
-            self.workers.append(Grader(settings, self.store, limiter=fairness.Limiter(allowance=allowance), room=room))
+            self.workers.append(Grader(settings, self.store, limiter=fairness.Limiter(allowance=allowance), room=room,
+                                       max_students=max_students))
             self.workers.append(ChatGrader(settings, self.store, room=room))
         if deal_on_register or keep_open or deal_every:
             self.workers.append(Dealer(settings, self.store, on_register=deal_on_register, keep_open=keep_open,

@@ -46,6 +46,7 @@ class Kind:
     NOT_DEALT = "not-dealt"
     NOT_REGISTERED = "not-registered"
     NOT_YOURS = "not-yours"  # sent to another student's answers queue
+    FULL = "full"  # a registration when the workshop has all the students it takes
     REJECTED = "rejected"
     THROTTLED = "throttled"  # not graded at all: the student sent too many that scored nothing
 
@@ -54,7 +55,7 @@ class Kind:
 # "already" verdict it gets now stands for the scoring one it got then.
 SCORED_BEFORE = {Kind.ALREADY_REGISTERED: Kind.REGISTERED, Kind.ALREADY_SOLVED: Kind.CORRECT}
 MISSES = {Kind.ALREADY_REGISTERED, Kind.ALREADY_SOLVED, Kind.WRONG, Kind.NOT_DEALT, Kind.NOT_REGISTERED,
-          Kind.NOT_YOURS, Kind.REJECTED}  # what counts against a student's allowance of messages that score nothing
+          Kind.NOT_YOURS, Kind.REJECTED, Kind.FULL}  # what counts against a student's allowance of messages that score nothing
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Known:
     registered_as: str | None = None  # the name the student registered with, if registered
     task_dealt: bool = False  # a task with this n was dealt to this student
     task_solved: bool = False  # ... and was already scored
+    seats: int | None = None  # how many more students the workshop takes (None: no limit)
 
 
 def check_registration(message: Registration, known: Known, workshop: str) -> Verdict:
@@ -83,6 +85,12 @@ def check_registration(message: Registration, known: Known, workshop: str) -> Ve
             True, REGISTER, 0,
             f"You are already registered as `{message.slug}` (as {known.registered_as!r}); "
             "registering again scores nothing more.", kind=Kind.ALREADY_REGISTERED,
+        )
+    if known.seats is not None and known.seats <= 0:
+        return Verdict(
+            False, REGISTER, 0,
+            "The workshop is full: it has all the students its grader takes, so nobody new can register. "
+            "Tell the instructor (workshop serve --max-students raises the limit).", kind=Kind.FULL,
         )
     queue = names.tasks_queue(workshop, message.slug)
     return Verdict(

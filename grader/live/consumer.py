@@ -17,7 +17,10 @@ What keeps one message from stopping the class:
 - the store going away holds the batch and retries it: the connection stays, the messages keep
   their delivery counts;
 - direct reply-to replies go out on a connection of their own (`replies.DirectReplies`);
-- a student over their allowance of messages that score nothing is not graded (`fairness`).
+- a student over their allowance of messages that score nothing is not graded, and what nobody
+  registered sends is recorded only within one shared allowance (`fairness`);
+- without accounts, registrations beyond `max_students` are refused: a flood of made-up names
+  cannot declare queues without end.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from grader.live import queues, replies, wire
 from grader.live.accounts import Room
 from grader.live.checks import rejection
 from grader.live.envelope import Delivery
-from grader.live.fairness import Limiter
+from grader.live.fairness import MAX_STUDENTS, Limiter
 from grader.live.grading import Outcome, exercise_of, grade_batch
 from grader.live.intake import PREFETCH, Intake, envelope
 from grader.live.protocol import REGISTER
@@ -59,9 +62,11 @@ class Grader:
     """Consumes, grades, records, replies, acks; reconnects when the broker goes away."""
 
     def __init__(self, settings: Settings, store: Store, *, limiter: Limiter | None = None,
-                 room: Room | None = None):
+                 room: Room | None = None, max_students: int = MAX_STUDENTS):
         self.settings = settings
         self.room = room  # protocol version 2: the sender is the message's user_id
+        # Without accounts anyone may register any name, and each student costs two queues: a limit.
+        self.max_students = None if room is not None else max_students
         self.workshop = settings.workshop
         self.store = store
         self.limiter = limiter if limiter is not None else Limiter()
@@ -181,7 +186,8 @@ class Grader:
         """A batch that fails for any other reason is graded one message at a time, and a single
         message that still fails is rejected: a bug costs that message, never the grader."""
         try:
-            return grade_batch(self.store, batch, self.limiter, claimed=self.claimed, room=self.room)
+            return grade_batch(self.store, batch, self.limiter, claimed=self.claimed, room=self.room,
+                               max_students=self.max_students)
         except Exception as exc:  # noqa: BLE001
             if _store_failed(exc):
                 raise

@@ -7,7 +7,13 @@ token. With the bucket empty, the student's wrong answers are not graded until i
 get one "slow down" reply a second at most and cost no database work. Their rejects are still
 judged and copied, and answered once a second. A right answer or a registration is always
 graded: the name in a message is whatever its sender wrote, so nobody can use up someone else's
-allowance to stop them scoring. Pure: the caller passes the time.
+allowance to stop them scoring.
+
+A message that scores nothing is recorded in the store (a verdict row) only while its payer has a
+token: the registered student it names, or else `ANONYMOUS`, one bucket `ANONYMOUS_SHARE` times as
+large for everything no registered student can be named from (made-up names, unreadable
+messages). However many names a sender makes up, the rows they cost are bounded. Pure: the
+caller passes the time.
 """
 
 from __future__ import annotations
@@ -19,6 +25,11 @@ ALLOWANCE = 10
 PERIOD = 60.0
 REPLY_EVERY = 1.0  # seconds between two "slow down" replies to the same student
 MAX_KEYS = 50_000  # buckets kept; the least recently used go first (a full bucket is no loss)
+# Without accounts anyone may register any name, and every student costs two queues on the broker
+# (RabbitMQ 3.10 at the usual limit of 1,024 open files runs out at a few hundred): a limit.
+MAX_STUDENTS = 200
+ANONYMOUS = "\0anonymous"  # the payer of messages that name no registered student (no id can look like it)
+ANONYMOUS_SHARE = 10
 
 
 @dataclass
@@ -48,11 +59,14 @@ class Limiter:
         """Decisions for one batch, kept apart until `Session.commit()` (a batch may be graded again)."""
         return Session(self)
 
+    def capacity(self, key: str) -> int:
+        return self.allowance * ANONYMOUS_SHARE if key == ANONYMOUS else self.allowance
+
     def _bucket(self, key: str, now: float) -> Bucket:
-        found = self.buckets.get(key)
+        found, capacity = self.buckets.get(key), self.capacity(key)
         if found is None:
-            return Bucket(float(self.allowance), now)
-        level = min(float(self.allowance), found.level + (now - found.at) * self.allowance / self.period)
+            return Bucket(float(capacity), now)
+        level = min(float(capacity), found.level + (now - found.at) * capacity / self.period)
         return Bucket(level, now, found.replied_at)
 
     def _store(self, key: str, bucket: Bucket) -> None:
@@ -77,7 +91,7 @@ class Session:
         if key is None or not self.limiter.enabled:
             return 0.0
         level = self._bucket(key, now).level
-        return 0.0 if level >= 1 else (1 - level) * self.limiter.period / self.limiter.allowance
+        return 0.0 if level >= 1 else (1 - level) * self.limiter.period / self.limiter.capacity(key)
 
     def charge(self, key: str | None, now: float) -> None:
         """`key` sent a message that scored nothing."""

@@ -25,7 +25,7 @@ from grader.live import checks, protocol
 from grader.live.accounts import Room
 from grader.live.checks import SCORED_BEFORE, Action, Kind, Known, Verdict
 from grader.live.envelope import Delivery
-from grader.live.fairness import Limiter, Session
+from grader.live.fairness import ANONYMOUS, Limiter, Session
 from grader.live.protocol import FIBONACCI, REGISTER, Answer, Registration, Rejected
 from grader.live.store import Store, Transaction
 
@@ -91,11 +91,13 @@ class State:
     tasks: dict[tuple[str, int], bool]  # (slug, n) -> solved
     registered: list[tuple[str, str]] = field(default_factory=list)  # (slug, name) registered by this batch
     solved: list[tuple[str, int]] = field(default_factory=list)  # tasks solved by this batch
+    seats: int | None = None  # how many more students may register (None: no limit)
 
     def known(self, slug: str, n: int | None = None) -> Known:
         name = self.students.get(slug, (None, 0))[0]
         dealt = n is not None and (slug, n) in self.tasks
-        return Known(registered_as=name, task_dealt=dealt, task_solved=dealt and self.tasks[(slug, n)])
+        return Known(registered_as=name, task_dealt=dealt, task_solved=dealt and self.tasks[(slug, n)],
+                     seats=self.seats)
 
     def points(self, slug: str | None) -> int:
         return self.students.get(slug, ("", 0))[1] if slug else 0
@@ -126,17 +128,26 @@ class Batch:
         if verdict.action is Action.REGISTER:
             self.state.students[slug] = (message.name, 1)
             self.state.registered.append((slug, message.name))
+            if self.state.seats is not None:
+                self.state.seats -= 1
         elif verdict.action is Action.SOLVE:
             self.state.tasks[(slug, n)] = True
             self.state.solved.append((slug, n))
             name, points = self.state.students[slug]
             self.state.students[slug] = (name, points + 1)
-        reply = True
+        reply = recorded = True
         if verdict.kind in checks.MISSES:
+            # The row is paid for by the registered student named, or by everyone nobody can be named from.
+            named = slug or _signer(message)
+            payer = named if named in self.state.students else ANONYMOUS
+            recorded = not self.session.wait(payer, self.now)
             self.session.charge(key, self.now)
+            if payer != key:
+                self.session.charge(payer, self.now)
             if verdict.kind == Kind.REJECTED and self.session.wait(key, self.now):
                 reply = self.session.may_reply(key, self.now)  # still judged and copied; answered 1/s at most
-        return Outcome(delivery, verdict, self.state.points(slug or _signer(message)), slug, n, reply=reply)
+        return Outcome(delivery, verdict, self.state.points(slug or _signer(message)), slug, n, reply=reply,
+                       recorded=recorded)
 
     def _verdict(self, delivery: Delivery, message, slug: str | None, n: int | None) -> Verdict:
         if isinstance(message, Rejected):
@@ -192,13 +203,15 @@ def _throttled(session: Session, delivery: Delivery, message, now: float, total:
 
 
 def grade_batch(store: Store, deliveries: list[Delivery], limiter: Limiter | None = None, *,
-                clock=time.monotonic, claimed: set[int] | None = None, room: Room | None = None) -> list[Outcome]:
+                clock=time.monotonic, claimed: set[int] | None = None, room: Room | None = None,
+                max_students: int | None = None) -> list[Outcome]:
     """Grade and record `deliveries` in one transaction (retried as a whole when another grader
     got in the way). Returns an outcome per delivery, in order. Messages of students already out
     of allowance cost no database work at all. `claimed`: the earlier verdicts already given back
     to redelivered messages, kept by the caller from batch to batch (and updated after the commit),
     so that two identical copies never both get the one that scored. `room`: protocol version 2,
-    where the sender is the message's `user_id` (`grader.live.accounts`)."""
+    where the sender is the message's `user_id` (`grader.live.accounts`). `max_students`: the most
+    the workshop takes; a registration beyond is refused (each student costs two queues on the broker)."""
     limiter = limiter if limiter is not None else Limiter(allowance=0)
     messages = [parse(delivery) for delivery in deliveries]
     if room is not None:
@@ -212,22 +225,25 @@ def grade_batch(store: Store, deliveries: list[Delivery], limiter: Limiter | Non
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if todo:
         for i, outcome in zip(todo, _grade_in_store(store, [deliveries[i] for i in todo], [messages[i] for i in todo],
-                                                    limiter, clock, set() if claimed is None else claimed)):
+                                                    limiter, clock, set() if claimed is None else claimed,
+                                                    max_students)):
             outcomes[i] = outcome
     limiter.remember({o.slug: o.total for o in outcomes if o.slug and not o.replayed})
     return outcomes
 
 
 def _grade_in_store(store: Store, deliveries: list[Delivery], messages: list, limiter: Limiter, clock,
-                    claimed: set[int]) -> list[Outcome]:
+                    claimed: set[int], max_students: int | None) -> list[Outcome]:
     slugs = {slug for slug in (getattr(m, "slug", None) or _signer(m) for m in messages) if slug}
     pairs = {(m.slug, m.n) for m in messages if isinstance(m, Answer)}
     digests = {d.key for d in deliveries if d.redelivered}
+    count = max_students is not None and any(isinstance(m, Registration) for m in messages)
 
     def work(tx: Transaction) -> tuple[list[Outcome], Batch]:
-        loaded = tx.load(slugs, pairs, digests)
-        batch = Batch(State(loaded.students, loaded.tasks), tx.workshop, loaded.previous, limiter.session(), clock(),
-                      set(claimed))
+        loaded = tx.load(slugs, pairs, digests, count=count)
+        seats = max_students - loaded.registered if count else None
+        batch = Batch(State(loaded.students, loaded.tasks, seats=seats), tx.workshop, loaded.previous,
+                      limiter.session(), clock(), set(claimed))
         outcomes = [batch.judge(d, m) for d, m in zip(deliveries, messages)]
         at = time.time()
         # A redelivered message's fresh verdict is its own: no identical copy may take it back later.

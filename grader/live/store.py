@@ -175,6 +175,7 @@ class Loaded:
     students: dict[str, tuple[str, int]]  # slug -> (name, points)
     tasks: dict[tuple[str, int], bool]  # (slug, n) -> solved
     previous: dict[str, list[dict]] = field(default_factory=dict)  # digest -> earlier verdict rows, oldest first
+    registered: int | None = None  # how many students the workshop has (read only when asked for)
 
 
 # The grader's statements, built once: on its per-message path, building SQLAlchemy expressions
@@ -185,6 +186,7 @@ _STUDENTS = select(students.c.slug, students.c.name, students.c.points).where(
 _TASKS = select(tasks.c.slug, tasks.c.n, tasks.c.solved_at).where(
     tasks.c.workshop == bindparam("b_workshop"), tasks.c.slug.in_(bindparam("b_slugs", expanding=True)),
     tasks.c.n.in_(bindparam("b_ns", expanding=True)))
+_COUNT = select(func.count()).select_from(students).where(students.c.workshop == bindparam("b_workshop"))
 _TAKE_SQLITE_LOCK = update(schema).values(version=schema.c.version)
 _PREVIOUS = select(verdicts).where(
     verdicts.c.workshop == bindparam("b_workshop"), verdicts.c.digest.in_(bindparam("b_digests", expanding=True))
@@ -202,10 +204,11 @@ class Transaction:
     def workshop(self) -> str:
         return self.store.workshop
 
-    def load(self, slugs: set[str], pairs: set[tuple[str, int]], digests: set[str]) -> Loaded:
+    def load(self, slugs: set[str], pairs: set[tuple[str, int]], digests: set[str], *,
+             count: bool = False) -> Loaded:
         """The students of `slugs` (locked until the commit on PostgreSQL, so that nobody else
-        changes their points meanwhile), the dealt tasks among `pairs`, and the verdicts already
-        recorded for `digests`."""
+        changes their points meanwhile), the dealt tasks among `pairs`, the verdicts already
+        recorded for `digests`, and (`count`) how many students the workshop has."""
         loaded = Loaded({}, {})
         if not self.store.postgres:  # take SQLite's write lock now: nobody writes between this read and ours
             self.connection.execute(_TAKE_SQLITE_LOCK)
@@ -222,6 +225,8 @@ class Transaction:
             rows = self.connection.execute(_PREVIOUS, {"b_workshop": self.workshop, "b_digests": sorted(digests)})
             for row in rows.mappings():
                 loaded.previous.setdefault(row["digest"], []).append(dict(row))
+        if count:
+            loaded.registered = self.connection.execute(_COUNT, {"b_workshop": self.workshop}).scalar_one()
         return loaded
 
     def apply(self, registered: list[tuple[str, str]], solved: list[tuple[str, int]], rows: list[dict],

@@ -47,10 +47,10 @@ def test_a_task_answered_by_two_graders_at_once_scores_once(store, monkeypatch):
             assert a_may_write.wait(WAIT), "grader B never started"
         return apply(self, *args, **kwargs)
 
-    def announced_load(self, *args):
+    def announced_load(self, *args, **kwargs):
         if threading.current_thread().name == "grader-b":
             b_loading.set()
-        return load(self, *args)
+        return load(self, *args, **kwargs)
 
     monkeypatch.setattr(Transaction, "apply", paused_apply)
     monkeypatch.setattr(Transaction, "load", announced_load)
