@@ -25,7 +25,7 @@ from grader.course import jobs, processes, record, sandbox
 from grader.course.nbgrader import load_config
 from grader.errors import CourseError, WorkshopError
 from grader.management import Management
-from grader.settings import Settings
+from grader.settings import AmqpAddress, Settings
 
 log = logging.getLogger(__name__)
 RUN_TAGS = "management"  # the checks read the run's own vhost through the management API
@@ -61,6 +61,8 @@ class Worker:
             channel.confirm_delivery()
             jobs.declare_queues(channel, self.course)
             channel.basic_qos(prefetch_count=1)
+            log.info("worker %s waiting for jobs in %s on %s (Ctrl+C to stop)", self.name, jobs.jobs_queue(self.course),
+                     AmqpAddress.parse(self.settings.rabbitmq_url).url(password=False))
             for method, properties, body in channel.consume(jobs.jobs_queue(self.course), inactivity_timeout=1):
                 if self.stopping.is_set():
                     break

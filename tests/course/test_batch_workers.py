@@ -38,8 +38,9 @@ def test_a_batch_whose_worker_takes_its_jobs_never_gives_up(vhost, tmp_path, imp
     (five a second) must see it, or the batch gives up at once."""
     students = ["ada", "bob", "cy"]
     course = _write_course(tmp_path / "course", {(HELLO, student): _submission(HELLO) for student in students})
+    said = (tmp_path / "worker.log").open("w")
     elsewhere = subprocess.Popen([sys.executable, "-m", "grader", "autograde", "--worker", "--course", str(course)],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=said)
     try:
         wait_for_consumers(vhost.url, jobs.jobs_queue(worker.course_id(course)), timeout=120)
         rows = batch.autograde(Settings.from_env(), course, workers=0, cell_timeout=CELL_TIMEOUT, limit=LIMIT,
@@ -50,3 +51,6 @@ def test_a_batch_whose_worker_takes_its_jobs_never_gives_up(vhost, tmp_path, imp
             elsewhere.kill()
             elsewhere.wait()
     assert sorted(row.student for row in rows) == students and all(row.status == "graded" for row in rows)
+    said.close()
+    log = (tmp_path / "worker.log").read_text()
+    assert f"waiting for jobs in {jobs.jobs_queue(worker.course_id(course))}" in log, log  # not silent
