@@ -162,7 +162,12 @@ def up(settings: Settings, *, workspace: Path, port: int = 8888, ip: str = "127.
     else:
         workspace = workspace.resolve()
         copied = prepare_workspace(workspace)
-        log.info("workspace %s: %d notebook files copied, existing work kept", workspace, len(copied))
+        notebooks = sum(path.suffix == ".ipynb" for path in copied)
+        if copied:
+            log.info("workspace %s: %d notebooks and %d other course files copied in; work already there is kept",
+                     workspace, notebooks, len(copied) - notebooks)
+        else:
+            log.info("workspace %s: the course's files are all there already; students' work is kept", workspace)
         token, kept_in = jupyter_token(workspace, token or os.environ.get("JUPYTER_TOKEN"))
         # Own sessions: Ctrl+C reaches only us, and we stop the children in order.
         children = [subprocess.Popen(jupyter_command(workspace, port=port, ip=ip, token=token), env=env,

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import socket
@@ -12,7 +13,7 @@ import time
 
 import pytest
 
-from grader import course
+from grader import course, paths
 from grader.live.checks import fibonacci
 from grader.stack import TOKEN_FILE, jupyter_token
 from tests.conftest import REPO
@@ -63,6 +64,8 @@ def test_make_run_serves_the_course_and_the_leaderboard_and_stops_cleanly(vhost,
     # make itself dies of the SIGINT it got (-2), as make does; what it ran must have stopped cleanly.
     assert process.returncode in (0, -signal.SIGINT), output
     assert "ok  AMQP" in output
+    notebooks = sum(".ipynb_checkpoints" not in p.parts for p in paths.NOTEBOOKS.rglob("*.ipynb"))
+    assert re.search(rf"workspace .*: {notebooks} notebooks and \d+ other course files copied in", output), output
     assert "stopping the workshop" in output
     assert "Shutting down" in output  # JupyterLab's own clean shutdown
     assert "stopping the service" in output  # the live grader's
