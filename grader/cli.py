@@ -231,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     broker.quiet_pika()
+    if not args.verbose:  # nbgrader's gradebook migrations: a dozen lines of alembic setup at every open
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return COMMANDS[args.command](args)
     except WorkshopError as exc:
