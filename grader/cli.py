@@ -70,14 +70,18 @@ def _room(args: argparse.Namespace) -> Room | None:
                                              if a.role == "student"})
 
 
+MAX_STUDENTS_ENVIRONMENT = "WORKSHOP_MAX_STUDENTS"
+
+
 def _allowance_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allowance", type=_at_least(0), default=fairness.ALLOWANCE, metavar="N",
                         help=f"messages that score nothing (wrong, repeated, rejected) a student may send per minute "
                              f"before theirs are not graded for a while (default {fairness.ALLOWANCE}; 0: no limit)")
-    parser.add_argument("--max-students", type=_at_least(1), default=fairness.MAX_STUDENTS, metavar="N",
+    parser.add_argument("--max-students", type=_at_least(1), metavar="N",
+                        default=os.environ.get(MAX_STUDENTS_ENVIRONMENT) or str(fairness.MAX_STUDENTS),
                         help="without --accounts, the most students who may register; later registrations are "
-                             f"refused with a sentence (default {fairness.MAX_STUDENTS}; each student has two "
-                             "queues on the broker)")
+                             f"refused with a sentence (env {MAX_STUDENTS_ENVIRONMENT}, which `workshop up` passes "
+                             f"on; default {fairness.MAX_STUDENTS}; each student has two queues on the broker)")
 
 
 JOIN_ENVIRONMENT = {"join_url": "WORKSHOP_JOIN_URL", "class_size": "WORKSHOP_CLASS_SIZE",

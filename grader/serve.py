@@ -146,7 +146,7 @@ def demo(settings: Settings, *, port: int = 8001, ip: str = "127.0.0.1", student
         own = dataclasses.replace(settings, rabbitmq_url=settings.amqp.url(vhost=name))
         with tempfile.TemporaryDirectory(prefix="workshop-demo-") as folder:
             store_url = f"sqlite:///{Path(folder) / 'demo.sqlite'}"
-            service = Service(own, store_url, port=port, ip=ip)
+            service = Service(own, store_url, port=port, ip=ip, max_students=max(fairness.MAX_STUDENTS, students))
             result: dict[str, int] = {}
             thread = threading.Thread(target=lambda: result.setdefault("status", asyncio.run(service.run())),
                                       name="demo leaderboard", daemon=True)

@@ -68,8 +68,8 @@ class Room:
 
     def admit(self, user_id: str | None, message: Registration | Answer | Rejected):
         """`message` as sent by `user_id`, or the `Rejected` that says why it cannot count."""
-        if isinstance(message, Rejected):
-            return message
+        if isinstance(message, Rejected):  # signed by whoever the broker says sent it, never by the body's name
+            return Rejected(str(message), student=user_id if user_id in self.students else None)
         if user_id is None:
             return Rejected(NO_USER_ID)
         name = self.students.get(user_id)

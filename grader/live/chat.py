@@ -94,13 +94,17 @@ def score(store: Store, slug: str, kind: str, at: float) -> Spoken:
 
     def work(tx) -> Spoken:
         query = select(students.c.points).where(students.c.workshop == store.workshop, students.c.slug == slug)
-        points = tx.connection.scalar(query.with_for_update() if store.postgres else query)
+        points = tx.connection.scalar(query)
         if points is None:
             return Spoken(registered=False)
         kinds = frozenset(tx.connection.scalars(select(chat_spoken.c.kind).where(
             chat_spoken.c.workshop == store.workshop, chat_spoken.c.slug == slug)))
-        if kind in kinds:
+        if kind in kinds:  # without a lock: saying it again changes nothing
             return Spoken(True, False, points, kinds)
+        if store.postgres:  # about to score: nobody else changes the points meanwhile
+            points = tx.connection.scalar(query.with_for_update())
+            if points is None:
+                return Spoken(registered=False)
         added = tx.connection.execute(dialect.insert(chat_spoken).values(
             workshop=store.workshop, slug=slug, kind=kind, at=at).on_conflict_do_nothing()
             .returning(chat_spoken.c.kind)).first() is not None

@@ -90,7 +90,8 @@ def check_registration(message: Registration, known: Known, workshop: str) -> Ve
         return Verdict(
             False, REGISTER, 0,
             "The workshop is full: it has all the students its grader takes, so nobody new can register. "
-            "Tell the instructor (workshop serve --max-students raises the limit).", kind=Kind.FULL,
+            "Tell the instructor (--max-students of workshop serve and workshop grade, or WORKSHOP_MAX_STUDENTS, "
+            "raises the limit).", kind=Kind.FULL,
         )
     queue = names.tasks_queue(workshop, message.slug)
     return Verdict(

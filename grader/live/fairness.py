@@ -12,8 +12,8 @@ allowance to stop them scoring.
 A message that scores nothing is recorded in the store (a verdict row) only while its payer has a
 token: the registered student it names, or else `ANONYMOUS`, one bucket `ANONYMOUS_SHARE` times as
 large for everything no registered student can be named from (made-up names, unreadable
-messages). However many names a sender makes up, the rows they cost are bounded. Pure: the
-caller passes the time.
+messages). However many names a sender makes up, the rows they cost are bounded per `period`
+(with an allowance of 0, nothing is limited). Pure: the caller passes the time.
 """
 
 from __future__ import annotations

@@ -187,6 +187,7 @@ _TASKS = select(tasks.c.slug, tasks.c.n, tasks.c.solved_at).where(
     tasks.c.workshop == bindparam("b_workshop"), tasks.c.slug.in_(bindparam("b_slugs", expanding=True)),
     tasks.c.n.in_(bindparam("b_ns", expanding=True)))
 _COUNT = select(func.count()).select_from(students).where(students.c.workshop == bindparam("b_workshop"))
+_TAKE_SEATS_LOCK = text("SELECT pg_advisory_xact_lock(4243, hashtext(:b_workshop))")
 _TAKE_SQLITE_LOCK = update(schema).values(version=schema.c.version)
 _PREVIOUS = select(verdicts).where(
     verdicts.c.workshop == bindparam("b_workshop"), verdicts.c.digest.in_(bindparam("b_digests", expanding=True))
@@ -212,6 +213,8 @@ class Transaction:
         loaded = Loaded({}, {})
         if not self.store.postgres:  # take SQLite's write lock now: nobody writes between this read and ours
             self.connection.execute(_TAKE_SQLITE_LOCK)
+        elif count:  # graders' batches with registrations take turns: two never fill the same free seats
+            self.connection.execute(_TAKE_SEATS_LOCK, {"b_workshop": self.workshop})
         if slugs:
             query = _STUDENTS.with_for_update() if self.store.postgres else _STUDENTS
             rows = self.connection.execute(query, {"b_workshop": self.workshop, "b_slugs": sorted(slugs)})

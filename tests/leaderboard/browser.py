@@ -91,18 +91,19 @@ def register_class(vhost_url: str, service, people: list[str], *, timeout: float
         wait_until(lambda: len(service.store.registered()) >= len(people), timeout=timeout,
                    what=f"the grader registering all {len(people)} students")
     except AssertionError as exc:
-        raise AssertionError(f"{exc}; registered: {service.store.registered()}; the grader graded "
-                             f"{_grader(service).graded} messages; `name` now: {_queue_state(vhost_url)}") from None
+        raise AssertionError(f"{exc}; {_where_they_are(vhost_url, service)}") from None
 
 
-def _grader(service):
-    return next(worker for worker in service.service.workers if hasattr(worker, "graded"))
-
-
-def _queue_state(vhost_url: str) -> str:
-    connection = pika.BlockingConnection(pika.URLParameters(vhost_url))
+def _where_they_are(vhost_url: str, service) -> str:
+    """What the store, the grader and the queue `name` say, for a failure's message (never raises)."""
     try:
-        ok = connection.channel().queue_declare(names.REGISTER_QUEUE, passive=True).method
-        return f"{ok.message_count} ready, {ok.consumer_count} consumers"
-    finally:
-        connection.close()
+        graded = [worker.graded for worker in service.service.workers if hasattr(worker, "graded")]
+        connection = pika.BlockingConnection(pika.URLParameters(vhost_url))
+        try:
+            ok = connection.channel().queue_declare(names.REGISTER_QUEUE, passive=True).method
+        finally:
+            connection.close()
+        return (f"registered: {service.store.registered()}; the grader graded {graded} messages; `name` has "
+                f"{ok.message_count} ready and {ok.consumer_count} consumers")
+    except Exception as exc:  # noqa: BLE001 - the failure is the timeout; this only adds to it
+        return f"(and looking further failed: {exc!r})"

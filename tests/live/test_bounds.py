@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from grader import names
+from grader.live.accounts import Room
 from grader.live.checks import Kind, fibonacci
 from grader.live.envelope import Delivery
 from grader.live.fairness import ALLOWANCE, ANONYMOUS_SHARE, Limiter
@@ -49,13 +50,15 @@ def test_registrations_stop_at_the_limit_in_any_order_and_batching(tmp_path_fact
             outcomes += grade_batch(store, deliveries[start:start + size], max_students=limit)
         first_comers = list(dict.fromkeys(student_id(name) for name in people))[:limit]
         assert sorted(slug for slug, _ in store.registered()) == sorted(first_comers)
+        seen = set()
         for name, outcome in zip(people, outcomes):
             slug = student_id(name)
             if slug not in first_comers:
                 assert outcome.verdict.kind == Kind.FULL and outcome.verdict.points == 0, outcome
                 assert "workshop is full" in outcome.verdict.message
             else:
-                assert outcome.verdict.kind in (Kind.REGISTERED, Kind.ALREADY_REGISTERED), outcome
+                assert outcome.verdict.kind == (Kind.ALREADY_REGISTERED if slug in seen else Kind.REGISTERED), outcome
+                seen.add(slug)
         assert sum(o.verdict.points for o in outcomes) == len(first_comers)
     finally:
         store.close()
@@ -87,6 +90,29 @@ def test_misses_of_made_up_names_leave_rows_only_within_one_shared_allowance(tmp
         assert all(o.recorded for o in mine)
         assert rows(store) - before == len(mine) + min(len(theirs), ALLOWANCE * ANONYMOUS_SHARE)
         assert dict(store.registered()) == {"ada-lovelace": "Ada Lovelace"}
+    finally:
+        store.close()
+
+
+def test_in_a_room_a_reject_counts_against_its_senders_account_never_the_name_written_in_it(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'scores.sqlite'}", WORKSHOP)
+    try:
+        room = Room.of({"alice": "Alice", "mallory": "Mallory"})
+        limiter = Limiter(allowance=ALLOWANCE)
+
+        def sent(user: str, tag: int, body: dict) -> Delivery:
+            return Delivery(names.results_queue(WORKSHOP), json.dumps(body).encode(), tag=tag, digest=f"d{tag}",
+                            user_id=user)
+
+        grade_batch(store, [Delivery(names.REGISTER_QUEUE, b'{"name": "Alice"}', tag=0, digest="r", user_id="alice")],
+                    limiter, room=room, clock=lambda: 0.0)
+        store.add_tasks("alice", {30: "t30"}, time.time(), published=True)
+        forged = [sent("mallory", i, {"n": -1, "Fn": 0, "name": "Alice"}) for i in range(1, 3 * ALLOWANCE)]
+        for outcome in grade_batch(store, forged, limiter, room=room, clock=lambda: 0.0):
+            assert outcome.rejected and outcome.slug is None
+        [own] = grade_batch(store, [sent("alice", 100, {"n": 30, "Fn": 1, "name": "Alice"})], limiter, room=room,
+                            clock=lambda: 0.0)
+        assert own.verdict.kind == Kind.WRONG and own.recorded, own  # graded, not "slow down"
     finally:
         store.close()
 
