@@ -3,6 +3,7 @@ is two queues on the broker), misses that name nobody registered leave rows in t
 within one shared allowance, and chatting on writes nothing."""
 
 import json
+import threading
 import time
 
 import hypothesis
@@ -18,9 +19,9 @@ from grader.live.envelope import Delivery
 from grader.live.fairness import ALLOWANCE, ANONYMOUS_SHARE, Limiter
 from grader.live.grading import grade_batch
 from grader.live.identity import student_id
-from grader.live.store import Store
+from grader.live.store import Store, Transaction
 from grader.live.tables import verdicts
-from tests.live.fixtures import WORKSHOP, start_grader, stop_grader
+from tests.live.fixtures import WORKSHOP, postgres_store_url, start_grader, stop_grader  # noqa: F401 - a fixture
 
 POOL = ["Ada Lovelace", "Иван Петров", "李雷", "Αλέξανδρος", "محمد", "Bob", "Cy", "Dana Scully", "王芳 1", "Zoë"]
 
@@ -135,3 +136,45 @@ def test_past_the_limit_a_registration_is_refused_with_a_sentence_and_declares_n
             assert names.answers_queue(WORKSHOP, person.slug) not in declared
     finally:
         stop_grader(grader, thread)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_two_graders_registering_at_once_never_fill_the_same_seats(request, tmp_path, monkeypatch, kind):
+    """Grader A has read how many students there are and is about to write when grader B starts a
+    batch of registrations too: B waits for A (or, if it did not, would count the same free seats)."""
+    url = f"sqlite:///{tmp_path / 'seats.sqlite'}" if kind == "sqlite" else request.getfixturevalue("postgres_store_url")
+    store = Store(url, WORKSHOP)
+    load, apply = Transaction.load, Transaction.apply
+    a_loaded, b_loaded = threading.Event(), threading.Event()
+
+    def paused_apply(self, *args, **kwargs):
+        if threading.current_thread().name == "grader-a":
+            a_loaded.set()
+            b_loaded.wait(3)  # B never gets this far while A holds the seats: A goes on after 3 s
+        return apply(self, *args, **kwargs)
+
+    def announced_load(self, *args, **kwargs):
+        loaded = load(self, *args, **kwargs)
+        if threading.current_thread().name == "grader-b":
+            b_loaded.set()
+        return loaded
+
+    monkeypatch.setattr(Transaction, "apply", paused_apply)
+    monkeypatch.setattr(Transaction, "load", announced_load)
+    results = {}
+    batches = {"a": [registration(i, f"Ada {i}") for i in range(3)],
+               "b": [registration(10 + i, f"Bob {i}") for i in range(3)]}
+    threads = {who: threading.Thread(target=lambda who=who: results.setdefault(
+        who, grade_batch(store, batches[who], max_students=4)), name=f"grader-{who}") for who in "ab"}
+    try:
+        threads["a"].start()
+        assert a_loaded.wait(20), "grader A did not get to its write"
+        threads["b"].start()
+        for thread in threads.values():
+            thread.join(30)
+            assert not thread.is_alive(), "a grader is stuck"
+        assert len(store.registered()) == 4
+        kinds = sorted(o.verdict.kind for who in "ab" for o in results[who])
+        assert kinds == [Kind.FULL] * 2 + [Kind.REGISTERED] * 4
+    finally:
+        store.close()
