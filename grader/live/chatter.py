@@ -100,6 +100,8 @@ class ChatGrader:
                 channel.basic_publish(names.events_exchange(self.workshop), "",
                                       json.dumps({"verdicts": 1, "points": 1}).encode())
         text = chat.answer(said, spoken)
+        if said.slug == chat.GRADER:  # never answer itself (its answers would come back to it, forever)
+            return
         if text is not None and said.slug is not None and self._may_answer(said, spoken):
             channel.basic_publish(names.chat_exchange(self.workshop, "direct"), said.slug,
                                   json.dumps({"from": "Grader", "text": text}).encode(),

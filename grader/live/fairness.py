@@ -95,8 +95,9 @@ class Session:
 
     def charge(self, key: str | None, now: float) -> None:
         """`key` sent a message that scored nothing."""
-        if key is not None and self.limiter.enabled:
-            self._bucket(key, now).level -= 1
+        if key is not None and self.limiter.enabled:  # no debt: the bucket refills from empty, never from below
+            bucket = self._bucket(key, now)
+            bucket.level = max(0.0, bucket.level - 1)
 
     def may_reply(self, key: str | None, now: float) -> bool:
         """May a throttled message of `key` be answered (once every REPLY_EVERY seconds)?"""

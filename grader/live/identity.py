@@ -12,8 +12,8 @@ A workshop may be anywhere, so a name may be written in any script: "Ada Lovelac
 - The id is at most `MAX_ID_CHARS` characters: a longer slug is cut and gets the suffix too.
 - The suffix is a digit and 7 letters a-z or digits 2-7. A Latin name whose slug would end in a
   word of that shape gets a suffix as well, so that no Latin name can take a hashed id; so does
-  a name whose slug is one of the grader's own queues (`RESERVED`: "Results" would otherwise
-  have its tasks dealt into `W.results`).
+  a name whose slug is one of the grader's own names (`RESERVED`: "Results" would otherwise
+  have its tasks dealt into `W.results`, and "Grader" would be answered in the chat as the grader).
 
 A name that mixes scripts ("Аda Lovelace" with a Cyrillic А) could pass for someone else's on the
 leaderboard: it is refused, unless the mix is one that Unicode's UTS #39 "highly restrictive"
@@ -37,7 +37,8 @@ MAX_ID_CHARS = 48  # the store's slug columns are String(64); queue names are W.
 SUFFIX_CHARS = 8
 MAX_SLUG_CHARS = MAX_ID_CHARS - 1 - SUFFIX_CHARS
 SUFFIX_SHAPE = re.compile(r"[0-9][a-z2-7]{7}")
-RESERVED = frozenset({"results", "rejected"})  # W.<id> must not be one of the grader's queues
+# W.<id> must not be one of the grader's queues or exchanges, and no student may be the grader in the chat
+RESERVED = frozenset({"results", "rejected", "events", "progress", "lobby", "grader"})
 
 NEUTRAL = {"Zyyy", "Zinh"}  # Common and Inherited: digits, punctuation, combining marks
 LATIN = "Latn"

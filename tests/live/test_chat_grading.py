@@ -199,6 +199,18 @@ def test_in_a_room_the_speaker_is_the_user_id_and_nobody_speaks_for_a_classmate(
         provision.teardown(settings, tmp_path / "room")
 
 
+def test_a_message_signed_grader_is_not_answered_into_the_graders_own_queue(chat_grader, store, vhost):
+    """The grader's id in the chat is `grader`: nobody's name may take it, or the grader would answer
+    itself, and its answer would come back to it, without end."""
+    mallory = PikaChatter(vhost.url, "Mallory")
+    for kind, key in (("direct", chat.GRADER), ("all", ""), ("topics", "x.y")):
+        mallory.say(kind, "", key=key, body=json.dumps({"from": "Grader", "text": "hi"}).encode())
+    wait_heard(chat_grader, 3)
+    time.sleep(1)  # a loop would be hundreds of messages a second by now
+    assert chat_grader.heard == 3, f"the chat grader heard {chat_grader.heard} messages from 3: it answers itself"
+    mallory.close()
+
+
 def test_the_chat_queue_is_guarded_like_the_graders_intake(chat_grader, vhost):
     queue = vhost.api.queue(vhost.name, chat_queue(WORKSHOP))
     assert queue["arguments"]["x-queue-type"] == "quorum"

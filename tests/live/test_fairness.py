@@ -55,3 +55,18 @@ def test_nobody_sends_more_misses_than_the_allowance_plus_what_refilled(events):
     for times in accepted.values():
         if times:
             assert len(times) <= 10 + (times[-1] - times[0]) * 10 / 60 + 1e-9
+
+
+@settings(max_examples=100, derandomize=True)
+@given(st.integers(0, 5000), st.floats(0, 600))
+def test_however_many_misses_were_charged_the_wait_is_never_longer_than_one_token(charged, later):
+    """Registrations and right answers are graded whatever the allowance, and a registration
+    again is charged: a flood of them must not leave a debt that locks the student out for hours."""
+    limiter = Limiter(allowance=10, period=60)
+    session = limiter.session()
+    for _ in range(charged):
+        session.charge("ada", 0.0)
+    session.commit()
+    wait = limiter.session().wait("ada", later)
+    assert wait <= 6.0  # one token refills in 60/10 s
+    assert wait == 0 or later < 6.0

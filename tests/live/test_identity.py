@@ -189,8 +189,9 @@ def test_a_latin_name_with_one_look_alike_letter_is_refused(name, data):
         student_id(fake)
 
 
-@given(st.sampled_from(["results", "rejected"]), st.sampled_from(["", " ", "  ", "!"]), st.booleans())
-def test_no_name_takes_the_id_of_one_of_the_graders_queues(word, around, upper):
+@given(st.sampled_from(["results", "rejected", "events", "progress", "lobby", "grader"]),
+       st.sampled_from(["", " ", "  ", "!"]), st.booleans())
+def test_no_name_takes_the_id_of_one_of_the_graders_queues_or_of_the_grader_itself(word, around, upper):
     name = around + (word.upper() if upper else word.capitalize()) + around
     made = student_id(name.strip() or word)
     assert made != word and made.startswith(word + "-") and ID.match(made), made
