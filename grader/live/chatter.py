@@ -29,6 +29,8 @@ from grader.settings import Settings
 log = logging.getLogger(__name__)
 PREFETCH = 50
 QUIET = 30.0  # seconds: an answer that scores nothing is given to the same student at most this often
+ADDRESSED_EVERY = 1.0  # ... and to what is said to the grader itself, for each way of saying it
+MAX_ANSWERED = 50_000  # speakers remembered for the two limits above
 
 
 def chat_queue(workshop: str) -> str:
@@ -50,7 +52,7 @@ class ChatGrader:
         self.stopping = threading.Event()
         self.listening = threading.Event()
         self.heard = 0  # messages handled (acked) since start
-        self.answered: dict[str, float] = {}  # slug -> when they last got an answer that scored nothing
+        self.answered: dict = {}  # slug, or (slug, way) -> when they last got an answer that scored nothing
 
     def stop(self) -> None:
         self.stopping.set()
@@ -109,12 +111,16 @@ class ChatGrader:
                                                        user_id=self.settings.amqp.user))
 
     def _may_answer(self, said: chat.Said, spoken: chat.Spoken | None) -> bool:
-        """Scores are always answered, and so is whatever is said to the grader itself; the rest
-        (a message to everyone that cannot score, say) at most once every QUIET seconds."""
-        if spoken is not None and spoken.scored or said.kind in ("direct", "chosen"):
+        """Scores are always answered; what is said to the grader itself that scores nothing, once
+        a second for each way (anyone may speak in a classmate's name: their inbox is not to be
+        flooded); the rest (a message to everyone that cannot score, say) once every QUIET seconds."""
+        if spoken is not None and spoken.scored:
             return True
+        key, every = ((said.slug, said.kind), ADDRESSED_EVERY) if said.kind in ("direct", "chosen") else (said.slug, QUIET)
         now = time.monotonic()
-        if now - self.answered.get(said.slug, -QUIET) < QUIET:
+        if now - self.answered.get(key, -every) < every:
             return False
-        self.answered[said.slug] = now
+        if len(self.answered) > MAX_ANSWERED:
+            self.answered.clear()  # made-up names without end: forgetting them only answers once more
+        self.answered[key] = now
         return True

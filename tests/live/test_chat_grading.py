@@ -211,6 +211,25 @@ def test_a_message_signed_grader_is_not_answered_into_the_graders_own_queue(chat
     mallory.close()
 
 
+def test_speaking_to_the_grader_in_a_classmates_name_cannot_flood_their_inbox(chat_grader, store, vhost):
+    register(store, "Ada Lovelace")
+    ada, mallory = PikaChatter(vhost.url, "Ada Lovelace"), PikaChatter(vhost.url, "Mallory")
+    ada.say("direct", "hello", key=chat.GRADER)
+    assert ada.heard(1)[0].startswith("Hello Ada Lovelace: ✔")
+    started = time.monotonic()
+    for _ in range(200):
+        mallory.say("direct", "", key=chat.GRADER, body=json.dumps({"from": "Ada Lovelace", "text": "x"}).encode())
+    wait_heard(chat_grader, 201)
+    seconds = time.monotonic() - started
+    time.sleep(0.5)
+    answers = []
+    while (got := ada.channel.basic_get(ada.inbox, auto_ack=True))[0] is not None:
+        answers.append(got)
+    assert 1 <= len(answers) <= seconds + 2, f"{len(answers)} answers in Ada's inbox in {seconds:.1f} s"
+    for who in (ada, mallory):
+        who.close()
+
+
 def test_the_chat_queue_is_guarded_like_the_graders_intake(chat_grader, vhost):
     queue = vhost.api.queue(vhost.name, chat_queue(WORKSHOP))
     assert queue["arguments"]["x-queue-type"] == "quorum"
