@@ -102,8 +102,6 @@ class ChatGrader:
                 channel.basic_publish(names.events_exchange(self.workshop), "",
                                       json.dumps({"verdicts": 1, "points": 1}).encode())
         text = chat.answer(said, spoken)
-        if said.slug == chat.GRADER:  # never answer itself (its answers would come back to it, forever)
-            return
         if text is not None and said.slug is not None and self._may_answer(said, spoken):
             channel.basic_publish(names.chat_exchange(self.workshop, "direct"), said.slug,
                                   json.dumps({"from": "Grader", "text": text}).encode(),
@@ -116,7 +114,8 @@ class ChatGrader:
         flooded); the rest (a message to everyone that cannot score, say) once every QUIET seconds."""
         if spoken is not None and spoken.scored:
             return True
-        key, every = ((said.slug, said.kind), ADDRESSED_EVERY) if said.kind in ("direct", "chosen") else (said.slug, QUIET)
+        addressed = said.kind in ("direct", "chosen")
+        key, every = ((said.slug, said.kind), ADDRESSED_EVERY) if addressed else (said.slug, QUIET)
         now = time.monotonic()
         if now - self.answered.get(key, -every) < every:
             return False

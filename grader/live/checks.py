@@ -54,8 +54,9 @@ class Kind:
 # A message graded again after a crash finds its own earlier verdict already applied: the
 # "already" verdict it gets now stands for the scoring one it got then.
 SCORED_BEFORE = {Kind.ALREADY_REGISTERED: Kind.REGISTERED, Kind.ALREADY_SOLVED: Kind.CORRECT}
+# what counts against a student's allowance of messages that score nothing
 MISSES = {Kind.ALREADY_REGISTERED, Kind.ALREADY_SOLVED, Kind.WRONG, Kind.NOT_DEALT, Kind.NOT_REGISTERED,
-          Kind.NOT_YOURS, Kind.REJECTED, Kind.FULL}  # what counts against a student's allowance of messages that score nothing
+          Kind.NOT_YOURS, Kind.REJECTED, Kind.FULL}
 
 
 @dataclass(frozen=True)

@@ -241,7 +241,7 @@ def _grade_in_store(store: Store, deliveries: list[Delivery], messages: list, li
 
     def work(tx: Transaction) -> tuple[list[Outcome], Batch]:
         loaded = tx.load(slugs, pairs, digests, count=count)
-        seats = max_students - loaded.registered if count else None
+        seats = max_students - loaded.headcount if count else None
         batch = Batch(State(loaded.students, loaded.tasks, seats=seats), tx.workshop, loaded.previous,
                       limiter.session(), clock(), set(claimed))
         outcomes = [batch.judge(d, m) for d, m in zip(deliveries, messages)]

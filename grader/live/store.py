@@ -175,7 +175,7 @@ class Loaded:
     students: dict[str, tuple[str, int]]  # slug -> (name, points)
     tasks: dict[tuple[str, int], bool]  # (slug, n) -> solved
     previous: dict[str, list[dict]] = field(default_factory=dict)  # digest -> earlier verdict rows, oldest first
-    registered: int | None = None  # how many students the workshop has (read only when asked for)
+    headcount: int | None = None  # how many students the workshop has (read only when asked for)
 
 
 # The grader's statements, built once: on its per-message path, building SQLAlchemy expressions
@@ -229,7 +229,7 @@ class Transaction:
             for row in rows.mappings():
                 loaded.previous.setdefault(row["digest"], []).append(dict(row))
         if count:
-            loaded.registered = self.connection.execute(_COUNT, {"b_workshop": self.workshop}).scalar_one()
+            loaded.headcount = self.connection.execute(_COUNT, {"b_workshop": self.workshop}).scalar_one()
         return loaded
 
     def apply(self, registered: list[tuple[str, str]], solved: list[tuple[str, int]], rows: list[dict],

@@ -5,6 +5,7 @@ import json
 import secrets
 import threading
 import time
+from types import SimpleNamespace
 
 import pika
 import pytest
@@ -64,6 +65,21 @@ class PikaChatter:
         message = body if body is not None else json.dumps({"from": sender or self.name, "text": text}).encode()
         self.channel.basic_publish(f"{WORKSHOP}.chat.{kind}", key, message, pika.BasicProperties(
             content_type="application/json", headers=headers, user_id=self.user_id))
+
+    def heard_until(self, last, count: int = 1000) -> list[str]:
+        """The grader's answers up to the first one for which `last(text)` holds (at most `count`)."""
+        got = []
+        while not got or not last(got[-1]):
+            assert len(got) < count, got
+            got += self.heard(1)
+        return got
+
+    def drain(self, queue: str) -> list[bytes]:
+        """Whatever `queue` holds now, taken."""
+        bodies = []
+        while (method := self.channel.basic_get(queue, auto_ack=True))[0] is not None:
+            bodies.append(method[2])
+        return bodies
 
     def heard(self, count: int) -> list[str]:
         got, deadline = [], time.monotonic() + WAIT
@@ -202,30 +218,35 @@ def test_in_a_room_the_speaker_is_the_user_id_and_nobody_speaks_for_a_classmate(
 def test_a_message_signed_grader_is_not_answered_into_the_graders_own_queue(chat_grader, store, vhost):
     """The grader's id in the chat is `grader`: nobody's name may take it, or the grader would answer
     itself, and its answer would come back to it, without end."""
-    mallory = PikaChatter(vhost.url, "Mallory")
+    register(store, "Ada Lovelace")
+    ada, mallory = PikaChatter(vhost.url, "Ada Lovelace"), PikaChatter(vhost.url, "Mallory")
+    probe = mallory.channel.queue_declare("", exclusive=True).method.queue  # what is sent to `grader` directly
+    mallory.channel.queue_bind(probe, f"{WORKSHOP}.chat.direct", routing_key=chat.GRADER)
     for kind, key in (("direct", chat.GRADER), ("all", ""), ("topics", "x.y")):
         mallory.say(kind, "", key=key, body=json.dumps({"from": "Grader", "text": "hi"}).encode())
-    wait_heard(chat_grader, 3)
-    time.sleep(1)  # a loop would be hundreds of messages a second by now
-    assert chat_grader.heard == 3, f"the chat grader heard {chat_grader.heard} messages from 3: it answers itself"
-    mallory.close()
+    # Ada's message is handled after those three, and answered on the same channel after whatever
+    # they made the grader send: once her answer is here, any answer to "Grader" is in the probe.
+    ada.say("all", "after them")
+    assert ada.heard(1)[0].startswith("✔")
+    said = {"from": "Grader", "text": "hi"}
+    direct = [json.loads(body) for body in mallory.drain(probe)]
+    assert direct.count(said) == 1 and [m for m in direct if m != said] == [], f"the grader answered itself: {len(direct)} messages, {direct[:3]}"
+    for who in (ada, mallory):
+        who.close()
 
 
-def test_speaking_to_the_grader_in_a_classmates_name_cannot_flood_their_inbox(chat_grader, store, vhost):
-    register(store, "Ada Lovelace")
+def test_speaking_to_the_grader_in_a_classmates_name_cannot_flood_their_inbox(chat_grader, store, vhost,
+                                                                               monkeypatch):
+    monkeypatch.setattr("grader.live.chatter.time", SimpleNamespace(time=time.time, monotonic=lambda: 1000.0))
+    register(store, "Ada Lovelace")  # the chat grader's clock stands still: every flood is within a second
     ada, mallory = PikaChatter(vhost.url, "Ada Lovelace"), PikaChatter(vhost.url, "Mallory")
     ada.say("direct", "hello", key=chat.GRADER)
     assert ada.heard(1)[0].startswith("Hello Ada Lovelace: ✔")
-    started = time.monotonic()
     for _ in range(200):
         mallory.say("direct", "", key=chat.GRADER, body=json.dumps({"from": "Ada Lovelace", "text": "x"}).encode())
-    wait_heard(chat_grader, 201)
-    seconds = time.monotonic() - started
-    time.sleep(0.5)
-    answers = []
-    while (got := ada.channel.basic_get(ada.inbox, auto_ack=True))[0] is not None:
-        answers.append(got)
-    assert 1 <= len(answers) <= seconds + 2, f"{len(answers)} answers in Ada's inbox in {seconds:.1f} s"
+    ada.say("all", "after them")  # scores: always answered, and only after the 200 are handled
+    answers = ada.heard_until(lambda text: text.startswith("✔ you spoke to everyone"))
+    assert len(answers) == 2, answers  # one "you already scored" for the 200, then the score
     for who in (ada, mallory):
         who.close()
 
